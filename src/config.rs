@@ -1,0 +1,302 @@
+//! Every setting, from flags or the environment, validated once at start.
+
+use crate::extract::{Category, ExtractSettings};
+use crate::ingest::Limits;
+use crate::storage::{LocalStorage, Storage, SupabaseStorage};
+use clap::{Args, ValueEnum};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A configuration value that cannot work, named with the flag/variable to fix.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {setting}: {problem}")]
+pub struct ConfigError {
+    pub setting: &'static str,
+    pub problem: String,
+}
+
+fn config_error(setting: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError {
+        setting,
+        problem: problem.into(),
+    }
+}
+
+/// Parses `250ms`, `5s`, `2m`, `1h`; refuses zero when a positive value is needed.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s.trim())
+        .map_err(|e| format!("{e} (expected e.g. 500ms, 5s, 2m, 1h)"))
+}
+
+/// Byte sizes: `1048576`, `512MiB`, `8GiB`, `10MB`.
+pub fn parse_bytes(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (digits, unit) = s.split_at(split);
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size (expected e.g. 512MiB, 8GiB, 1000000)"))?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1_000,
+        "kib" => 1 << 10,
+        "m" | "mb" => 1_000_000,
+        "mib" => 1 << 20,
+        "g" | "gb" => 1_000_000_000,
+        "gib" => 1 << 30,
+        "t" | "tb" => 1_000_000_000_000,
+        "tib" => 1 << 40,
+        other => {
+            return Err(format!(
+                "unknown size unit {other:?} (use KiB, MiB, GiB, KB, MB, GB)"
+            ));
+        }
+    };
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("{s:?} is too large"))
+}
+
+/// Where exports are read from.
+#[derive(Debug, Clone, Args)]
+pub struct StorageArgs {
+    /// Root directory of the local export store; `storage_path` is resolved below it.
+    /// Used when SUPABASE_URL is not set.
+    #[arg(long, env = "FULLPASS_STORAGE_DIR", default_value = "./storage")]
+    pub storage_dir: PathBuf,
+
+    /// Supabase project URL; setting it selects the Supabase Storage backend.
+    #[arg(long, env = "SUPABASE_URL")]
+    pub supabase_url: Option<String>,
+
+    /// Supabase service-role key (required with SUPABASE_URL; never logged).
+    #[arg(long, env = "SUPABASE_SERVICE_ROLE_KEY", hide_env_values = true)]
+    pub supabase_service_role_key: Option<String>,
+
+    /// Connect timeout, and the longest wait for more bytes, when downloading an export.
+    #[arg(long, env = "FULLPASS_STORAGE_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    pub storage_timeout: Duration,
+}
+
+impl StorageArgs {
+    pub fn build(&self) -> Result<Storage, ConfigError> {
+        match (&self.supabase_url, &self.supabase_service_role_key) {
+            (Some(url), Some(key)) => {
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    return Err(config_error(
+                        "SUPABASE_URL",
+                        format!("{url:?} is not an http(s) URL"),
+                    ));
+                }
+                if key.trim().is_empty() {
+                    return Err(config_error("SUPABASE_SERVICE_ROLE_KEY", "is empty"));
+                }
+                let storage =
+                    SupabaseStorage::new(url, key, self.storage_timeout, self.storage_timeout)
+                        .map_err(|e| config_error("SUPABASE_URL", e.to_string()))?;
+                Ok(Storage::Supabase(storage))
+            }
+            (Some(_), None) => Err(config_error(
+                "SUPABASE_SERVICE_ROLE_KEY",
+                "is required when SUPABASE_URL is set",
+            )),
+            (None, Some(_)) => Err(config_error(
+                "SUPABASE_URL",
+                "is required when SUPABASE_SERVICE_ROLE_KEY is set",
+            )),
+            (None, None) => Ok(Storage::Local(LocalStorage::new(self.storage_dir.clone()))),
+        }
+    }
+}
+
+/// How exports are read and what the memory may hold.
+#[derive(Debug, Clone, Args)]
+pub struct ProcessingArgs {
+    /// Largest export accepted, as stored (compressed).
+    #[arg(long, env = "FULLPASS_MAX_EXPORT_BYTES", default_value = "8GiB", value_parser = parse_bytes)]
+    pub max_export_bytes: u64,
+
+    /// Largest export accepted once decompressed (stops gzip bombs).
+    #[arg(long, env = "FULLPASS_MAX_DECOMPRESSED_BYTES", default_value = "64GiB", value_parser = parse_bytes)]
+    pub max_decompressed_bytes: u64,
+
+    /// Most bullet lines in MEMORY.
+    #[arg(long, env = "FULLPASS_MEMORY_MAX_LINES", default_value_t = 150)]
+    pub memory_max_lines: usize,
+
+    /// Most bytes in MEMORY.
+    #[arg(long, env = "FULLPASS_MEMORY_MAX_BYTES", default_value = "8KiB", value_parser = parse_bytes)]
+    pub memory_max_bytes: u64,
+
+    /// Comma-separated categories never written (e.g. `health,family`).
+    /// Known: identity, location, work, family, pets, health, languages,
+    /// interests, projects, preferences, goals.
+    #[arg(long, env = "FULLPASS_EXCLUDE_CATEGORIES", value_delimiter = ',')]
+    pub exclude_categories: Vec<String>,
+}
+
+impl ProcessingArgs {
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_compressed_bytes: self.max_export_bytes,
+            max_decompressed_bytes: self.max_decompressed_bytes,
+        }
+    }
+
+    pub fn extract_settings(&self) -> Result<ExtractSettings, ConfigError> {
+        let mut excluded = Vec::new();
+        for name in &self.exclude_categories {
+            let name = name.trim();
+            if name.is_empty() {
+                continue;
+            }
+            let category = Category::from_name(name).ok_or_else(|| {
+                config_error(
+                    "FULLPASS_EXCLUDE_CATEGORIES",
+                    format!("unknown category {name:?}"),
+                )
+            })?;
+            excluded.push(category);
+        }
+        if self.memory_max_lines == 0 {
+            return Err(config_error(
+                "FULLPASS_MEMORY_MAX_LINES",
+                "must be at least 1",
+            ));
+        }
+        if self.memory_max_bytes < 256 {
+            return Err(config_error(
+                "FULLPASS_MEMORY_MAX_BYTES",
+                "must be at least 256 bytes",
+            ));
+        }
+        Ok(ExtractSettings {
+            max_lines: self.memory_max_lines,
+            max_bytes: usize::try_from(self.memory_max_bytes).unwrap_or(usize::MAX),
+            excluded,
+        })
+    }
+}
+
+/// How the daemon listens for work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListenMode {
+    /// LISTEN when it works, poll when it does not (transaction poolers).
+    Auto,
+    /// LISTEN; refuse to start if notifications do not arrive.
+    Listen,
+    /// Never LISTEN: find work by sweeping on the interval only.
+    Poll,
+}
+
+/// The daemon's queue behaviour.
+#[derive(Debug, Clone, Args)]
+pub struct DaemonArgs {
+    /// Jobs processed at once by this process.
+    #[arg(long, env = "FULLPASS_CONCURRENCY", default_value_t = 4)]
+    pub concurrency: usize,
+
+    /// Backstop sweep for claimable and expired rows (notifications are only hints).
+    #[arg(long, env = "FULLPASS_SWEEP_INTERVAL", default_value = "5s", value_parser = parse_duration)]
+    pub sweep_interval: Duration,
+
+    /// A claimed row whose worker stops renewing it for this long goes back to pending.
+    #[arg(long, env = "FULLPASS_LEASE", default_value = "20s", value_parser = parse_duration)]
+    pub lease: Duration,
+
+    /// Attempts before a transiently failing job is marked failed.
+    #[arg(long, env = "FULLPASS_MAX_ATTEMPTS", default_value_t = 5)]
+    pub max_attempts: i32,
+
+    /// First retry delay; doubles per attempt, with jitter.
+    #[arg(long, env = "FULLPASS_RETRY_BASE", default_value = "5s", value_parser = parse_duration)]
+    pub retry_base: Duration,
+
+    /// Longest retry delay.
+    #[arg(long, env = "FULLPASS_RETRY_MAX", default_value = "10m", value_parser = parse_duration)]
+    pub retry_max: Duration,
+
+    /// Wall-clock limit of one job; past it the job is cancelled and retried.
+    #[arg(long, env = "FULLPASS_JOB_TIMEOUT", default_value = "1h", value_parser = parse_duration)]
+    pub job_timeout: Duration,
+
+    /// On SIGTERM/SIGINT, how long running jobs may take to finish before they are released.
+    #[arg(long, env = "FULLPASS_SHUTDOWN_GRACE", default_value = "25s", value_parser = parse_duration)]
+    pub shutdown_grace: Duration,
+
+    /// auto: LISTEN, falling back to polling behind a transaction pooler; listen; poll.
+    #[arg(long, env = "FULLPASS_LISTEN_MODE", value_enum, default_value = "auto")]
+    pub listen_mode: ListenMode,
+
+    /// Name of this worker in `full_pass_claimed_by` (default: host name and pid).
+    #[arg(long, env = "FULLPASS_WORKER_ID")]
+    pub worker_id: Option<String>,
+
+    /// Slack-compatible webhook told when a job fails for good (`{"text": ...}`).
+    #[arg(long, env = "ALERT_WEBHOOK_URL")]
+    pub alert_webhook_url: Option<String>,
+}
+
+impl DaemonArgs {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.concurrency == 0 || self.concurrency > 256 {
+            return Err(config_error(
+                "FULLPASS_CONCURRENCY",
+                "must be between 1 and 256",
+            ));
+        }
+        if self.max_attempts < 1 {
+            return Err(config_error("FULLPASS_MAX_ATTEMPTS", "must be at least 1"));
+        }
+        for (name, d) in [
+            ("FULLPASS_SWEEP_INTERVAL", self.sweep_interval),
+            ("FULLPASS_LEASE", self.lease),
+            ("FULLPASS_RETRY_BASE", self.retry_base),
+            ("FULLPASS_JOB_TIMEOUT", self.job_timeout),
+        ] {
+            if d.is_zero() {
+                return Err(config_error(name, "must be greater than zero"));
+            }
+        }
+        if self.lease < Duration::from_secs(1) {
+            return Err(config_error("FULLPASS_LEASE", "must be at least 1s"));
+        }
+        if self.retry_max < self.retry_base {
+            return Err(config_error(
+                "FULLPASS_RETRY_MAX",
+                "must not be shorter than FULLPASS_RETRY_BASE",
+            ));
+        }
+        if let Some(url) = &self.alert_webhook_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(config_error("ALERT_WEBHOOK_URL", "must be an http(s) URL"));
+        }
+        Ok(())
+    }
+
+    pub fn worker_id(&self) -> String {
+        self.worker_id.clone().unwrap_or_else(|| {
+            let host = hostname::get()
+                .ok()
+                .and_then(|h| h.into_string().ok())
+                .unwrap_or_else(|| "fullpass".to_owned());
+            format!("{host}:{}", std::process::id())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_durations() {
+        assert_eq!(parse_bytes("8GiB"), Ok(8 << 30));
+        assert_eq!(parse_bytes("10MB"), Ok(10_000_000));
+        assert_eq!(parse_bytes("123"), Ok(123));
+        assert!(parse_bytes("-5").is_err());
+        assert!(parse_bytes("5 parsecs").is_err());
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert!(parse_duration("-1s").is_err());
+    }
+}

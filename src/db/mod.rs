@@ -1,0 +1,41 @@
+//! Everything fullpass says to PostgreSQL: connections, migrations, the queue's
+//! statements and the notification listener.
+
+mod connect;
+mod listener;
+mod migrate;
+pub mod queue;
+
+pub use connect::{Database, DbConfig};
+pub use listener::{Listener, Notification};
+pub use migrate::migrate;
+
+/// The channel the trigger notifies on; the payload is the row's `user_id`.
+pub const CHANNEL: &str = "fullpass_jobs";
+
+/// A database failure, with what fullpass was doing when it happened.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("invalid DATABASE_URL: {0}")]
+    Config(String),
+    #[error("{context}: {source}")]
+    Postgres {
+        context: &'static str,
+        #[source]
+        source: tokio_postgres::Error,
+    },
+    #[error("{context}: {source}")]
+    Pool {
+        context: &'static str,
+        #[source]
+        source: deadpool_postgres::PoolError,
+    },
+    #[error("migrations failed: {0}")]
+    Migration(String),
+}
+
+impl DbError {
+    pub(crate) fn pg(context: &'static str) -> impl FnOnce(tokio_postgres::Error) -> DbError {
+        move |source| DbError::Postgres { context, source }
+    }
+}

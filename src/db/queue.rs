@@ -1,0 +1,300 @@
+//! The queue's statements, all of them. A row moves
+//! `pending → processing → complete | failed`; a processing row can also go back
+//! to `pending` (retry later, released on shutdown, rescued after its worker died).
+//! Every statement a worker runs on a claimed row checks the claim token, so a
+//! worker whose claim was rescued and given to another cannot write anything.
+
+use super::DbError;
+use std::time::Duration;
+use tokio_postgres::GenericClient;
+use uuid::Uuid;
+
+/// A row this worker holds: only the holder of `token` may change it.
+#[derive(Debug, Clone)]
+pub struct ClaimedJob {
+    pub user_id: Uuid,
+    pub storage_path: String,
+    /// 1 for the first try; counts every claim since the last request.
+    pub attempt: i32,
+    pub rescues: i32,
+    pub token: Uuid,
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+const CLAIM_NEXT: &str = "
+update public.user_profiles p
+   set full_pass_status = 'processing',
+       full_pass_attempts = p.full_pass_attempts + 1,
+       full_pass_claim_token = gen_random_uuid(),
+       full_pass_claimed_by = $1,
+       full_pass_started_at = now(),
+       full_pass_lease_until = now() + $2 * interval '1 millisecond',
+       full_pass_progress = null
+  from (select user_id
+          from public.user_profiles
+         where full_pass_status = 'pending'
+           and storage_path is not null
+           and (full_pass_not_before is null or full_pass_not_before <= now())
+         order by full_pass_requested_at
+         limit $3
+           for update skip locked) claimable
+ where p.user_id = claimable.user_id
+returning p.user_id, p.storage_path, p.full_pass_attempts, p.full_pass_rescues,
+          p.full_pass_claim_token";
+
+/// Claims up to `limit` claimable rows, oldest request first. One short statement:
+/// no transaction stays open while the job runs.
+pub async fn claim_next(
+    client: &impl GenericClient,
+    worker: &str,
+    lease: Duration,
+    limit: i64,
+) -> Result<Vec<ClaimedJob>, DbError> {
+    let rows = client
+        .query(CLAIM_NEXT, &[&worker, &millis(lease), &limit])
+        .await
+        .map_err(DbError::pg("claiming a job"))?;
+    rows.iter()
+        .map(|row| {
+            Ok(ClaimedJob {
+                user_id: row.try_get(0).map_err(DbError::pg("reading a claim"))?,
+                storage_path: row.try_get(1).map_err(DbError::pg("reading a claim"))?,
+                attempt: row.try_get(2).map_err(DbError::pg("reading a claim"))?,
+                rescues: row.try_get(3).map_err(DbError::pg("reading a claim"))?,
+                token: row.try_get(4).map_err(DbError::pg("reading a claim"))?,
+            })
+        })
+        .collect()
+}
+
+const RENEW: &str = "
+update public.user_profiles
+   set full_pass_lease_until = now() + $3 * interval '1 millisecond',
+       full_pass_progress = coalesce($4, full_pass_progress)
+ where user_id = $1 and full_pass_claim_token = $2 and full_pass_status = 'processing'";
+
+/// Extends the lease (and records progress). `false`: the claim was lost.
+pub async fn renew(
+    client: &impl GenericClient,
+    job: &ClaimedJob,
+    lease: Duration,
+    progress: Option<&serde_json::Value>,
+) -> Result<bool, DbError> {
+    let n = client
+        .execute(
+            RENEW,
+            &[&job.user_id, &job.token, &millis(lease), &progress],
+        )
+        .await
+        .map_err(DbError::pg("renewing a claim"))?;
+    Ok(n == 1)
+}
+
+const COMPLETE: &str = "
+update public.user_profiles
+   set full_pass_status = 'complete',
+       memory_md = $3,
+       memory_facts = $4,
+       full_pass_stats = $5,
+       full_pass_completed_at = now(),
+       full_pass_error = null,
+       full_pass_not_before = null,
+       full_pass_progress = null
+ where user_id = $1 and full_pass_claim_token = $2 and full_pass_status = 'processing'";
+
+/// Writes the result and marks the row complete. `false`: the claim was lost and nothing was written.
+pub async fn complete(
+    client: &impl GenericClient,
+    job: &ClaimedJob,
+    memory_md: &str,
+    memory_facts: &serde_json::Value,
+    stats: &serde_json::Value,
+) -> Result<bool, DbError> {
+    let n = client
+        .execute(
+            COMPLETE,
+            &[&job.user_id, &job.token, &memory_md, &memory_facts, &stats],
+        )
+        .await
+        .map_err(DbError::pg("completing a job"))?;
+    Ok(n == 1)
+}
+
+const FAIL: &str = "
+update public.user_profiles
+   set full_pass_status = 'failed',
+       full_pass_error = $3,
+       full_pass_completed_at = now(),
+       full_pass_not_before = null,
+       full_pass_progress = null
+ where user_id = $1 and full_pass_claim_token = $2 and full_pass_status = 'processing'";
+
+/// Marks the row failed for good with a one-line reason.
+pub async fn fail(
+    client: &impl GenericClient,
+    job: &ClaimedJob,
+    error: &str,
+) -> Result<bool, DbError> {
+    let n = client
+        .execute(FAIL, &[&job.user_id, &job.token, &error])
+        .await
+        .map_err(DbError::pg("failing a job"))?;
+    Ok(n == 1)
+}
+
+const RETRY_LATER: &str = "
+update public.user_profiles
+   set full_pass_status = 'pending',
+       full_pass_error = $3,
+       full_pass_not_before = now() + $4 * interval '1 millisecond',
+       full_pass_progress = null
+ where user_id = $1 and full_pass_claim_token = $2 and full_pass_status = 'processing'";
+
+/// Puts the row back to pending, claimable again after `delay`; the attempt stays counted.
+pub async fn retry_later(
+    client: &impl GenericClient,
+    job: &ClaimedJob,
+    error: &str,
+    delay: Duration,
+) -> Result<bool, DbError> {
+    let n = client
+        .execute(
+            RETRY_LATER,
+            &[&job.user_id, &job.token, &error, &millis(delay)],
+        )
+        .await
+        .map_err(DbError::pg("scheduling a retry"))?;
+    Ok(n == 1)
+}
+
+const RELEASE: &str = "
+update public.user_profiles
+   set full_pass_status = 'pending',
+       full_pass_attempts = greatest(full_pass_attempts - 1, 0),
+       full_pass_not_before = null,
+       full_pass_progress = null
+ where user_id = $1 and full_pass_claim_token = $2 and full_pass_status = 'processing'";
+
+/// Gives the row back untouched (shutdown): pending at once, the attempt not charged.
+pub async fn release(client: &impl GenericClient, job: &ClaimedJob) -> Result<bool, DbError> {
+    let n = client
+        .execute(RELEASE, &[&job.user_id, &job.token])
+        .await
+        .map_err(DbError::pg("releasing a job"))?;
+    Ok(n == 1)
+}
+
+const RESCUE_EXPIRED: &str = "
+update public.user_profiles
+   set full_pass_status = case when full_pass_attempts >= $1 then 'failed' else 'pending' end,
+       full_pass_rescues = full_pass_rescues + 1,
+       full_pass_error = 'worker ' || coalesce(full_pass_claimed_by, '?')
+                         || ' stopped renewing its claim (attempt ' || full_pass_attempts || ')',
+       full_pass_completed_at = case when full_pass_attempts >= $1 then now() end,
+       full_pass_not_before = null
+ where user_id in (select user_id
+                     from public.user_profiles
+                    where full_pass_status = 'processing'
+                      and full_pass_lease_until < now()
+                      for update skip locked)
+returning user_id, full_pass_status";
+
+/// Rows whose worker died: back to pending (or failed when out of attempts).
+pub async fn rescue_expired(
+    client: &impl GenericClient,
+    max_attempts: i32,
+) -> Result<Vec<(Uuid, String)>, DbError> {
+    let rows = client
+        .query(RESCUE_EXPIRED, &[&max_attempts])
+        .await
+        .map_err(DbError::pg("rescuing expired claims"))?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get(0).map_err(DbError::pg("reading a rescue"))?,
+                r.try_get(1).map_err(DbError::pg("reading a rescue"))?,
+            ))
+        })
+        .collect()
+}
+
+const NEXT_WAKEUP: &str = "
+select extract(epoch from (min(full_pass_not_before) - now()))::float8
+  from public.user_profiles
+ where full_pass_status = 'pending' and storage_path is not null
+   and full_pass_not_before > now()";
+
+/// How long until the earliest delayed retry becomes claimable, if any.
+pub async fn next_retry_in(client: &impl GenericClient) -> Result<Option<Duration>, DbError> {
+    let row = client
+        .query_one(NEXT_WAKEUP, &[])
+        .await
+        .map_err(DbError::pg("looking for delayed retries"))?;
+    let secs: Option<f64> = row
+        .try_get(0)
+        .map_err(DbError::pg("reading delayed retries"))?;
+    Ok(secs.map(|s| Duration::from_secs_f64(s.max(0.0))))
+}
+
+const REQUEUE_USER: &str = "
+update public.user_profiles
+   set full_pass_status = 'pending'
+ where user_id = $1 and full_pass_status is distinct from 'processing'
+returning user_id";
+
+/// Operator requeue of one user (not while it is running): a fresh request, attempts reset.
+pub async fn requeue_user(client: &impl GenericClient, user_id: Uuid) -> Result<bool, DbError> {
+    let rows = client
+        .query(REQUEUE_USER, &[&user_id])
+        .await
+        .map_err(DbError::pg("requeueing a user"))?;
+    Ok(!rows.is_empty())
+}
+
+const REQUEUE_FAILED: &str = "
+update public.user_profiles set full_pass_status = 'pending' where full_pass_status = 'failed'";
+
+/// Operator requeue of every failed row.
+pub async fn requeue_failed(client: &impl GenericClient) -> Result<u64, DbError> {
+    client
+        .execute(REQUEUE_FAILED, &[])
+        .await
+        .map_err(DbError::pg("requeueing failed jobs"))
+}
+
+/// Counts by status and the age of the oldest claimable request.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct QueueStatus {
+    pub pending: i64,
+    pub claimable: i64,
+    pub processing: i64,
+    pub complete: i64,
+    pub failed: i64,
+    pub oldest_claimable_secs: Option<f64>,
+}
+
+pub const STATUS: &str = include_str!("../../sql/status.sql");
+
+pub async fn status(client: &impl GenericClient) -> Result<QueueStatus, DbError> {
+    let row = client
+        .query_one(STATUS, &[])
+        .await
+        .map_err(DbError::pg("reading the queue status"))?;
+    let get = |i: usize| -> Result<i64, DbError> {
+        row.try_get(i)
+            .map_err(DbError::pg("reading the queue status"))
+    };
+    Ok(QueueStatus {
+        pending: get(0)?,
+        claimable: get(1)?,
+        processing: get(2)?,
+        complete: get(3)?,
+        failed: get(4)?,
+        oldest_claimable_secs: row
+            .try_get(5)
+            .map_err(DbError::pg("reading the queue status"))?,
+    })
+}

@@ -1,0 +1,17 @@
+//! fullpass: a Postgres-woken daemon that reads a user's whole chat export and
+//! writes their MEMORY section.
+//!
+//! The data path, one module per step:
+//! [`db`] (notification, claim, write back) → [`storage`] (byte stream) →
+//! [`ingest`] (container, export format, one conversation at a time) →
+//! [`extract`] (facts, guards, consolidation) → [`memory`] (rendering).
+//! [`pass`] runs ingest → extract on one export; [`worker`] runs one claimed job;
+//! [`daemon`] ties listening, claiming, concurrency and shutdown together.
+
+pub mod config;
+pub mod db;
+pub mod extract;
+pub mod ingest;
+pub mod memory;
+pub mod pass;
+pub mod storage;
