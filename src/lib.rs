@@ -9,9 +9,11 @@
 //! [`daemon`] ties listening, claiming, concurrency and shutdown together.
 
 pub mod config;
+pub mod daemon;
 pub mod db;
 pub mod extract;
 pub mod ingest;
 pub mod memory;
 pub mod pass;
 pub mod storage;
+pub mod worker;

@@ -3,6 +3,8 @@ use fullpass::config::{DaemonArgs, ProcessingArgs, StorageArgs};
 use fullpass::db::{self, DbConfig};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio_util::sync::CancellationToken;
 
 /// fullpass: reads a user's whole chat export and writes their MEMORY section,
 /// woken by PostgreSQL.
@@ -75,8 +77,56 @@ enum Command {
     },
 }
 
+/// First SIGTERM/SIGINT: graceful shutdown. Second: exit at once.
+fn spawn_signal_handler(shutdown: CancellationToken) {
+    tokio::spawn(async move {
+        let mut term = match signal(SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                return;
+            }
+        };
+        let mut int = match signal(SignalKind::interrupt()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGINT");
+                return;
+            }
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+        tracing::info!("signal received: shutting down (a second signal exits at once)");
+        shutdown.cancel();
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+        tracing::warn!("second signal: exiting now");
+        std::process::exit(130);
+    });
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("FULLPASS_LOG")
+        .or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env())
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let json = std::env::var("FULLPASS_LOG_FORMAT").is_ok_and(|v| v == "json");
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_logging();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -95,7 +145,26 @@ fn main() -> ExitCode {
 
 async fn dispatch(command: Command) -> Result<ExitCode, String> {
     match command {
-        Command::Run { .. } => Err("run: not yet wired".to_owned()),
+        Command::Run {
+            database,
+            daemon,
+            storage,
+            processing,
+        } => {
+            let settings = fullpass::config::daemon_settings(
+                &database.database_url,
+                &daemon,
+                &storage,
+                &processing,
+            )
+            .map_err(|e| e.to_string())?;
+            let shutdown = CancellationToken::new();
+            spawn_signal_handler(shutdown.clone());
+            fullpass::daemon::run(settings, shutdown)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Migrate { database } => {
             let db = DbConfig::from_url(&database.database_url).map_err(|e| e.to_string())?;
             let applied = db::migrate(&db).await.map_err(|e| e.to_string())?;

@@ -96,7 +96,7 @@ impl DbConfig {
             self.pg.clone(),
             self.tls.clone(),
             ManagerConfig {
-                recycling_method: RecyclingMethod::Verified,
+                recycling_method: RecyclingMethod::Fast,
             },
         );
         let pool = Pool::builder(manager)
