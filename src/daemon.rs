@@ -75,7 +75,15 @@ pub async fn run(settings: DaemonSettings, shutdown: CancellationToken) -> Resul
             _ = wake.notified() => {}
             _ = sweep.tick() => rescue(&pool, job_settings.max_attempts).await,
         }
-        fill(&settings, &pool, &permits, &mut jobs, &job_settings, &release).await;
+        fill(
+            &settings,
+            &pool,
+            &permits,
+            &mut jobs,
+            &job_settings,
+            &release,
+        )
+        .await;
     }
 
     listener.abort();
@@ -108,7 +116,8 @@ async fn fill(
                 return;
             }
         };
-        let claimed = db::queue::claim_next(&**conn, &settings.worker_id, job_settings.lease, 1).await;
+        let claimed =
+            db::queue::claim_next(&**conn, &settings.worker_id, job_settings.lease, 1).await;
         let job = match claimed {
             Ok(mut rows) => match rows.pop() {
                 Some(job) => job,
@@ -121,7 +130,8 @@ async fn fill(
             }
         };
         metrics::counter!("fullpass_jobs_claimed_total").increment(1);
-        let span = info_span!("job", user_id = %job.user_id, attempt = job.attempt, job_id = %job.token);
+        let span =
+            info_span!("job", user_id = %job.user_id, attempt = job.attempt, job_id = %job.token);
         let (job_settings, pool, release) = (job_settings.clone(), pool.clone(), release.clone());
         jobs.spawn(
             async move {
@@ -174,7 +184,11 @@ async fn drain(mut jobs: JoinSet<()>, grace: Duration, release: &CancellationTok
     if jobs.is_empty() {
         return;
     }
-    info!(jobs = jobs.len(), grace_ms = grace.as_millis() as u64, "shutting down: letting running jobs finish");
+    info!(
+        jobs = jobs.len(),
+        grace_ms = grace.as_millis() as u64,
+        "shutting down: letting running jobs finish"
+    );
     let finished = tokio::time::timeout(grace, async {
         while let Some(done) = jobs.join_next().await {
             log_join(done);
@@ -182,7 +196,10 @@ async fn drain(mut jobs: JoinSet<()>, grace: Duration, release: &CancellationTok
     })
     .await;
     if finished.is_err() {
-        warn!(jobs = jobs.len(), "grace period over: releasing unfinished jobs");
+        warn!(
+            jobs = jobs.len(),
+            "grace period over: releasing unfinished jobs"
+        );
         release.cancel();
         let released = tokio::time::timeout(Duration::from_secs(30), async {
             while let Some(done) = jobs.join_next().await {
@@ -191,7 +208,9 @@ async fn drain(mut jobs: JoinSet<()>, grace: Duration, release: &CancellationTok
         })
         .await;
         if released.is_err() {
-            warn!("some jobs did not stop in time; their leases will expire and they will be rescued");
+            warn!(
+                "some jobs did not stop in time; their leases will expire and they will be rescued"
+            );
         }
     }
 }
@@ -199,7 +218,9 @@ async fn drain(mut jobs: JoinSet<()>, grace: Duration, release: &CancellationTok
 /// Capped exponential backoff with full jitter, for reconnecting.
 fn backoff(attempt: u32) -> Duration {
     let cap = Duration::from_secs(30);
-    let raw = Duration::from_millis(200).saturating_mul(1 << attempt.min(10)).min(cap);
+    let raw = Duration::from_millis(200)
+        .saturating_mul(1 << attempt.min(10))
+        .min(cap);
     raw.mul_f64(rand::rng().random_range(0.5..1.0))
 }
 
@@ -211,7 +232,10 @@ async fn spawn_listener(
     shutdown: CancellationToken,
 ) -> Result<tokio::task::JoinHandle<()>, DaemonError> {
     if settings.listen_mode == ListenMode::Poll {
-        info!(interval_ms = settings.sweep_interval.as_millis() as u64, "poll mode: finding work by sweeping only");
+        info!(
+            interval_ms = settings.sweep_interval.as_millis() as u64,
+            "poll mode: finding work by sweeping only"
+        );
         return Ok(tokio::spawn(async {}));
     }
     let (tx, mut rx) = mpsc::channel(1024);
@@ -220,8 +244,10 @@ async fn spawn_listener(
         if settings.listen_mode == ListenMode::Listen {
             return Err(DaemonError::ListenUnsupported);
         }
-        warn!("LISTEN does not deliver notifications here (transaction pooler?); falling back to polling every {}",
-            humantime::format_duration(settings.sweep_interval));
+        warn!(
+            "LISTEN does not deliver notifications here (transaction pooler?); falling back to polling every {}",
+            humantime::format_duration(settings.sweep_interval)
+        );
         return Ok(tokio::spawn(async {}));
     }
     let db = settings.db.clone();
@@ -245,7 +271,9 @@ async fn probe(listener: &Listener, rx: &mut mpsc::Receiver<Notification>) -> bo
         }
         false
     };
-    tokio::time::timeout(Duration::from_secs(3), wait).await.unwrap_or(false)
+    tokio::time::timeout(Duration::from_secs(3), wait)
+        .await
+        .unwrap_or(false)
 }
 
 /// Keeps a LISTEN connection alive: wakes the dispatcher on every notification,

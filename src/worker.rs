@@ -37,7 +37,10 @@ pub enum JobOutcome {
     /// Failed for good; the row is `failed` with this reason.
     Failed(String),
     /// Transient failure; the row is `pending` again with a not-before time.
-    Retrying { error: String, delay: Duration },
+    Retrying {
+        error: String,
+        delay: Duration,
+    },
     /// Given back untouched (shutdown); pending at once, attempt not charged.
     Released,
     /// The claim was taken away (rescued); nothing was written.
@@ -103,7 +106,9 @@ struct SharedProgress {
 
 /// Delay before retry number `attempt` (1-based): base·2^(attempt-1), capped, ±25% jitter.
 pub fn retry_delay(attempt: i32, base: Duration, max: Duration) -> Duration {
-    let exp = u32::try_from(attempt.saturating_sub(1)).unwrap_or(0).min(20);
+    let exp = u32::try_from(attempt.saturating_sub(1))
+        .unwrap_or(0)
+        .min(20);
     let raw = base.saturating_mul(1u32 << exp).min(max);
     let jitter = rand::rng().random_range(0.75..1.25);
     raw.mul_f64(jitter).min(max)
@@ -125,7 +130,8 @@ pub async fn run_job(
 
     let work = process(settings, job, stop.clone(), progress.clone());
     tokio::pin!(work);
-    let renew_every = (settings.lease / 4).clamp(Duration::from_millis(100), Duration::from_secs(1));
+    let renew_every =
+        (settings.lease / 4).clamp(Duration::from_millis(100), Duration::from_secs(1));
     let mut renew = tokio::time::interval(renew_every);
     renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     renew.tick().await;
@@ -188,7 +194,8 @@ pub async fn run_job(
             let md = memory::render_markdown(&output.facts);
             let facts = memory::render_json(&output.facts);
             let stats = serde_json::to_value(&output.stats).unwrap_or(serde_json::Value::Null);
-            metrics::counter!("fullpass_bytes_processed_total").increment(output.stats.compressed_bytes);
+            metrics::counter!("fullpass_bytes_processed_total")
+                .increment(output.stats.compressed_bytes);
             metrics::counter!("fullpass_conversations_processed_total")
                 .increment(output.stats.conversations);
             let written = write_with_retry(db, conn, "completing", |c| {
@@ -271,7 +278,11 @@ fn storage_error_kind(e: &StorageError) -> &'static str {
     }
 }
 
-async fn finish_release(db: &Database, conn: &tokio_postgres::Client, job: &ClaimedJob) -> JobOutcome {
+async fn finish_release(
+    db: &Database,
+    conn: &tokio_postgres::Client,
+    job: &ClaimedJob,
+) -> JobOutcome {
     let written = write_with_retry(db, conn, "releasing", |c| async move {
         queue::release(&*c, job).await
     })
@@ -369,8 +380,14 @@ async fn process(
         let reader = std::io::BufReader::with_capacity(256 * 1024, reader);
         pass::run(reader, &limits, &extract, |p: &Progress| {
             progress.bytes_read.store(p.bytes_read, Ordering::Relaxed);
-            progress.conversations.store(p.conversations, Ordering::Relaxed);
-            if stop.is_set() { Err(Cancelled) } else { Ok(()) }
+            progress
+                .conversations
+                .store(p.conversations, Ordering::Relaxed);
+            if stop.is_set() {
+                Err(Cancelled)
+            } else {
+                Ok(())
+            }
         })
     });
     match handle.await {
@@ -393,9 +410,17 @@ fn spawn_alert(url: String, job: &ClaimedJob, error: &str) {
             Ok(c) => c,
             Err(_) => return,
         };
-        match client.post(&url).json(&serde_json::json!({ "text": text })).send().await {
+        match client
+            .post(&url)
+            .json(&serde_json::json!({ "text": text }))
+            .send()
+            .await
+        {
             Ok(r) if r.status().is_success() => {}
-            Ok(r) => warn!(status = r.status().as_u16(), "alert webhook refused the alert"),
+            Ok(r) => warn!(
+                status = r.status().as_u16(),
+                "alert webhook refused the alert"
+            ),
             Err(e) => warn!(error = %e, "alert webhook unreachable"),
         }
     });
