@@ -291,22 +291,6 @@ impl DaemonArgs {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sizes_and_durations() {
-        assert_eq!(parse_bytes("8GiB"), Ok(8 << 30));
-        assert_eq!(parse_bytes("10MB"), Ok(10_000_000));
-        assert_eq!(parse_bytes("123"), Ok(123));
-        assert!(parse_bytes("-5").is_err());
-        assert!(parse_bytes("5 parsecs").is_err());
-        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
-        assert!(parse_duration("-1s").is_err());
-    }
-}
-
 /// Validates every daemon setting at once and builds what `daemon::run` takes.
 pub fn daemon_settings(
     database_url: &str,
@@ -337,4 +321,20 @@ pub fn daemon_settings(
             alert_webhook_url: daemon.alert_webhook_url.clone(),
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_durations() {
+        assert_eq!(parse_bytes("8GiB"), Ok(8 << 30));
+        assert_eq!(parse_bytes("10MB"), Ok(10_000_000));
+        assert_eq!(parse_bytes("123"), Ok(123));
+        assert!(parse_bytes("-5").is_err());
+        assert!(parse_bytes("5 parsecs").is_err());
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert!(parse_duration("-1s").is_err());
+    }
 }

@@ -299,7 +299,7 @@ async fn finish_release(
 /// Either the job's own connection or a fresh one from the pool after it broke.
 enum Conn<'a> {
     Job(&'a tokio_postgres::Client),
-    Pooled(deadpool_postgres::Object),
+    Pooled(Box<deadpool_postgres::Object>),
 }
 
 impl std::ops::Deref for Conn<'_> {
@@ -332,7 +332,7 @@ where
             Conn::Job(conn)
         } else {
             match db.get().await {
-                Ok(o) => Conn::Pooled(o),
+                Ok(o) => Conn::Pooled(Box::new(o)),
                 Err(e) => {
                     warn!(error = %e, "{what}: no database connection");
                     tokio::time::sleep(delay).await;
