@@ -67,6 +67,13 @@ enum Command {
         #[command(flatten)]
         database: DatabaseArgs,
     },
+    /// Run the whole path once on a built-in sample export and print the MEMORY it wrote.
+    /// Uses DATABASE_URL's server if set, else the local server on 127.0.0.1:5432.
+    Demo {
+        /// PostgreSQL server to use (a database named fullpass_demo is created on it).
+        #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+        database_url: Option<String>,
+    },
     /// Show counts by status and the age of the oldest claimable request.
     Status {
         #[command(flatten)]
@@ -209,6 +216,14 @@ async fn dispatch(command: Command) -> Result<ExitCode, String> {
                     "requeue: no row for {user_id}, or it is processing right now"
                 ))
             }
+        }
+        Command::Demo { database_url } => {
+            let url = database_url.unwrap_or_else(|| {
+                "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable".to_owned()
+            });
+            let memory = fullpass::demo::run(&url).await.map_err(|e| e.to_string())?;
+            print!("{memory}");
+            Ok(ExitCode::SUCCESS)
         }
         Command::Status { database, json } => {
             let db = DbConfig::from_url(&database.database_url).map_err(|e| e.to_string())?;

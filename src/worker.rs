@@ -95,6 +95,22 @@ impl StopReason {
     }
 }
 
+/// Ends the pass at its next read once the job is told to stop, even when the
+/// export arrives too slowly for the reader to report progress.
+struct StoppableReader<R> {
+    inner: R,
+    stop: StopReason,
+}
+
+impl<R: std::io::Read> std::io::Read for StoppableReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.stop.is_set() {
+            return Err(std::io::Error::other("job stopped"));
+        }
+        self.inner.read(buf)
+    }
+}
+
 /// Progress shared between the blocking pass and the lease renewer.
 #[derive(Default)]
 struct SharedProgress {
@@ -140,10 +156,13 @@ pub async fn run_job(
     let mut timed_out = false;
     let mut released = false;
 
+    // Once told to stop, the pass gets a moment to notice; a download stuck in a
+    // read that long is abandoned (the blocking thread ends at its next read).
+    let mut abandon: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
     let result = loop {
         tokio::select! {
-            result = &mut work => break result,
-            _ = renew.tick() => {
+            result = &mut work => break Some(result),
+            _ = renew.tick(), if !lost.load(Ordering::Relaxed) => {
                 let p = serde_json::json!({
                     "bytes_read": progress.bytes_read.load(Ordering::Relaxed),
                     "bytes_total": match progress.bytes_total.load(Ordering::Relaxed) {
@@ -173,20 +192,25 @@ pub async fn run_job(
                 released = true;
                 stop.trigger();
             }
+            _ = async {
+                match abandon.as_mut() {
+                    Some(sleep) => sleep.await,
+                    None => std::future::pending().await,
+                }
+            } => break None,
+        }
+        if stop.is_set() && abandon.is_none() {
+            abandon = Some(Box::pin(tokio::time::sleep(Duration::from_secs(5))));
         }
     };
 
-    if lost.load(Ordering::Relaxed) {
-        return JobOutcome::LostClaim;
-    }
     let result = match result {
-        Err(JobError::Ingest(IngestError::Cancelled)) if timed_out => {
-            Err(JobError::TimedOut(settings.job_timeout))
-        }
-        Err(JobError::Ingest(IngestError::Cancelled)) if released => {
-            return finish_release(db, conn, job).await;
-        }
-        other => other,
+        Some(Ok(output)) => Ok(output),
+        _ if lost.load(Ordering::Relaxed) => return JobOutcome::LostClaim,
+        _ if released => return finish_release(db, conn, job).await,
+        _ if timed_out => Err(JobError::TimedOut(settings.job_timeout)),
+        Some(Err(e)) => Err(e),
+        None => Err(JobError::Crashed("stopped without a reason".to_owned())),
     };
     let elapsed = started.elapsed();
     match result {
@@ -373,7 +397,10 @@ async fn process(
     progress
         .bytes_total
         .store(stream.size.unwrap_or(0), Ordering::Relaxed);
-    let reader = tokio_util::io::SyncIoBridge::new(stream.body);
+    let reader = StoppableReader {
+        inner: tokio_util::io::SyncIoBridge::new(stream.body),
+        stop: stop.clone(),
+    };
     let limits = settings.limits;
     let extract = settings.extract.clone();
     let handle = tokio::task::spawn_blocking(move || {

@@ -6,7 +6,7 @@ mod listener;
 mod migrate;
 pub mod queue;
 
-pub use connect::{Database, DbConfig};
+pub use connect::{Database, DbConfig, url_with_dbname};
 pub use listener::{Listener, Notification};
 pub use migrate::migrate;
 

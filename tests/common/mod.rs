@@ -15,25 +15,6 @@ pub fn server_url() -> String {
         })
 }
 
-/// Replaces the database name in a postgres:// URL.
-pub fn with_dbname(url: &str, dbname: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let path_start = base[scheme_end..]
-        .find('/')
-        .map(|i| scheme_end + i)
-        .unwrap_or(base.len());
-    let mut out = format!("{}/{}", &base[..path_start], dbname);
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    out
-}
-
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// A database created for one test and dropped when it ends.
@@ -64,7 +45,7 @@ impl TestDb {
             .batch_execute(&format!("create database {name}"))
             .await
             .expect("create test database");
-        let url = with_dbname(&server, &name);
+        let url = fullpass::db::url_with_dbname(&server, &name);
         TestDb { name, url, server }
     }
 
@@ -111,6 +92,7 @@ impl Drop for TestDb {
 
 pub mod daemon;
 pub mod export;
+pub mod storage_server;
 
 use std::time::{Duration, Instant};
 
