@@ -5,6 +5,7 @@ mod connect;
 mod listener;
 mod migrate;
 pub mod queue;
+pub mod tls;
 
 pub use connect::{Database, DbConfig};
 pub use listener::{Listener, Notification};
@@ -29,6 +30,12 @@ pub enum DbError {
         context: &'static str,
         #[source]
         source: deadpool_postgres::PoolError,
+    },
+    /// The TLS handshake failed; `message` says which check and what to fix.
+    #[error("{context}: {message}")]
+    Tls {
+        context: &'static str,
+        message: String,
     },
     #[error("migrations failed: {0}")]
     Migration(String),
