@@ -10,6 +10,7 @@
 
 pub mod config;
 pub mod db;
+pub mod devdb;
 pub mod extract;
 pub mod ingest;
 pub mod memory;

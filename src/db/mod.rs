@@ -19,7 +19,7 @@ pub const CHANNEL: &str = "fullpass_jobs";
 pub enum DbError {
     #[error("invalid DATABASE_URL: {0}")]
     Config(String),
-    #[error("{context}: {source}")]
+    #[error("{context}: {}", describe_pg(source))]
     Postgres {
         context: &'static str,
         #[source]
@@ -39,6 +39,19 @@ pub enum DbError {
     },
     #[error("migrations failed: {0}")]
     Migration(String),
+}
+
+/// tokio-postgres prints only its own summary ("db error", "error connecting to
+/// server"); the server's message or the I/O cause is further down the chain.
+fn describe_pg(error: &tokio_postgres::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string().replace('\n', "; "));
+        source = cause.source();
+    }
+    text
 }
 
 impl DbError {

@@ -242,10 +242,18 @@ impl TlsPolicy {
             | CertificateError::UnsupportedSignatureAlgorithmContext { .. }
             | CertificateError::UnsupportedSignatureAlgorithmForPublicKeyContext { .. }
             | CertificateError::InvalidPurpose
-            | CertificateError::InvalidPurposeContext { .. } => format!(
-                "TLS: server certificate not trusted by {} (sslmode={mode})",
-                self.roots
-            ),
+            | CertificateError::InvalidPurposeContext { .. } => {
+                let hint = match self.roots {
+                    RootSource::Bundled => {
+                        "; give the server's CA with sslrootcert=FILE or FULLPASS_DB_CA_FILE"
+                    }
+                    RootSource::File(_) => "",
+                };
+                format!(
+                    "TLS: server certificate not trusted by {} (sslmode={mode}){hint}",
+                    self.roots
+                )
+            }
             CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
                 format!(
                     "TLS: server certificate does not match the host name ({cert}); \
