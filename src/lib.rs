@@ -12,6 +12,7 @@ pub mod config;
 pub mod daemon;
 pub mod db;
 pub mod demo;
+pub mod devdb;
 pub mod extract;
 pub mod ingest;
 pub mod memory;

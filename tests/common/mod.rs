@@ -1,18 +1,90 @@
 //! Test support: every test gets its own fresh database on a real PostgreSQL.
 //!
 //! The server is `FULLPASS_TEST_DATABASE_URL`, else `DATABASE_URL`, else the local
-//! server at 127.0.0.1:5432 (user postgres).
+//! server at 127.0.0.1:5432 (user postgres). When that server does not answer,
+//! one throwaway cluster is started for the whole test binary (see
+//! `fullpass::devdb`); it is cleaned up when the binary exits.
 #![allow(dead_code)]
 
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+/// The server the configuration names, whether or not it answers.
+fn configured_url() -> String {
+    std::env::var("FULLPASS_TEST_DATABASE_URL")
+        .or_else(|_| std::env::var("DATABASE_URL"))
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// Whether a server accepts a connection at `url` within a couple of seconds.
+/// Runs on its own thread and runtime: callers may be inside a runtime.
+fn answers(url: &str) -> bool {
+    let url = url.to_owned();
+    std::thread::spawn(move || {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return false;
+        };
+        rt.block_on(async move {
+            let connect = tokio_postgres::connect(&url, tokio_postgres::NoTls);
+            matches!(
+                tokio::time::timeout(Duration::from_secs(3), connect).await,
+                Ok(Ok(_))
+            )
+        })
+    })
+    .join()
+    .unwrap_or(false)
+}
+
+static SERVER_URL: OnceLock<String> = OnceLock::new();
+static THROWAWAY: OnceLock<fullpass::devdb::DevPostgres> = OnceLock::new();
 
 /// The maintenance URL of the server tests run against.
 pub fn server_url() -> String {
-    std::env::var("FULLPASS_TEST_DATABASE_URL")
-        .or_else(|_| std::env::var("DATABASE_URL"))
-        .unwrap_or_else(|_| {
-            "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable".to_owned()
+    SERVER_URL
+        .get_or_init(|| {
+            let configured = configured_url();
+            if answers(&configured) {
+                return configured;
+            }
+            let cluster = THROWAWAY.get_or_init(|| {
+                fullpass::devdb::DevPostgres::start_blocking(
+                    fullpass::devdb::DevPostgresOptions::new(),
+                )
+                .unwrap_or_else(|e| {
+                    panic!("no PostgreSQL answers at {configured} and a throwaway one failed: {e}")
+                })
+            });
+            eprintln!(
+                "tests: no PostgreSQL answers at the configured URL; using a throwaway cluster on port {}",
+                cluster.port()
+            );
+            cluster.url("postgres")
         })
+        .clone()
+}
+
+/// Replaces the database name in a postgres:// URL.
+pub fn with_dbname(url: &str, dbname: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let path_start = base[scheme_end..]
+        .find('/')
+        .map(|i| scheme_end + i)
+        .unwrap_or(base.len());
+    let mut out = format!("{}/{}", &base[..path_start], dbname);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
 }
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -94,7 +166,7 @@ pub mod daemon;
 pub mod export;
 pub mod storage_server;
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// Applies fullpass's migrations to the test database.
 pub async fn migrated() -> TestDb {
