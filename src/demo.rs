@@ -129,6 +129,33 @@ pub async fn run(server_url: &str) -> Result<String, DemoError> {
     outcome
 }
 
+/// Where the demo runs: `configured` if given; else the local server if it
+/// answers; else a throwaway cluster from the installed PostgreSQL binaries
+/// (kept alive by the returned handle).
+pub async fn find_server(
+    configured: Option<String>,
+) -> Result<(String, Option<crate::devdb::DevPostgres>), DemoError> {
+    if let Some(url) = configured {
+        return Ok((url, None));
+    }
+    let local = "postgres://postgres@127.0.0.1:5432/postgres";
+    let reachable = match DbConfig::from_url(local) {
+        Ok(config) => matches!(
+            tokio::time::timeout(Duration::from_secs(3), config.connect()).await,
+            Ok(Ok(_))
+        ),
+        Err(_) => false,
+    };
+    if reachable {
+        return Ok((local.to_owned(), None));
+    }
+    tracing::info!("no PostgreSQL answers on 127.0.0.1:5432; starting a throwaway cluster");
+    let cluster = crate::devdb::DevPostgres::start(crate::devdb::DevPostgresOptions::new())
+        .await
+        .map_err(|e| DemoError::Setup(format!("starting a throwaway PostgreSQL: {e}")))?;
+    Ok((cluster.url("postgres"), Some(cluster)))
+}
+
 fn tempfile_dir() -> Result<std::path::PathBuf, DemoError> {
     let dir = std::env::temp_dir().join(format!("fullpass-demo-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).map_err(setup("creating the demo store"))?;

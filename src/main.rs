@@ -68,7 +68,8 @@ enum Command {
         database: DatabaseArgs,
     },
     /// Run the whole path once on a built-in sample export and print the MEMORY it wrote.
-    /// Uses DATABASE_URL's server if set, else the local server on 127.0.0.1:5432.
+    /// Uses DATABASE_URL's server if set, else the local server on 127.0.0.1:5432,
+    /// else a throwaway cluster started from the installed PostgreSQL binaries.
     Demo {
         /// PostgreSQL server to use (a database named fullpass_demo is created on it).
         #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
@@ -218,9 +219,9 @@ async fn dispatch(command: Command) -> Result<ExitCode, String> {
             }
         }
         Command::Demo { database_url } => {
-            let url = database_url.unwrap_or_else(|| {
-                "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable".to_owned()
-            });
+            let (url, _cluster) = fullpass::demo::find_server(database_url)
+                .await
+                .map_err(|e| e.to_string())?;
             let memory = fullpass::demo::run(&url).await.map_err(|e| e.to_string())?;
             print!("{memory}");
             Ok(ExitCode::SUCCESS)
