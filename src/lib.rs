@@ -9,7 +9,9 @@
 //! [`daemon`] ties listening, claiming, concurrency and shutdown together.
 
 pub mod config;
+pub mod daemon;
 pub mod db;
+pub mod demo;
 pub mod devdb;
 pub mod extract;
 pub mod http;
@@ -18,3 +20,4 @@ pub mod memory;
 pub mod pass;
 pub mod storage;
 pub mod telemetry;
+pub mod worker;

@@ -3,6 +3,8 @@ use fullpass::config::{DaemonArgs, ProcessingArgs, StorageArgs};
 use fullpass::db::{self, DbConfig};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio_util::sync::CancellationToken;
 
 /// fullpass: reads a user's whole chat export and writes their MEMORY section,
 /// woken by PostgreSQL.
@@ -65,6 +67,14 @@ enum Command {
         #[command(flatten)]
         database: DatabaseArgs,
     },
+    /// Run the whole path once on a built-in sample export and print the MEMORY it wrote.
+    /// Uses DATABASE_URL's server if set, else the local server on 127.0.0.1:5432,
+    /// else a throwaway cluster started from the installed PostgreSQL binaries.
+    Demo {
+        /// PostgreSQL server to use (a database named fullpass_demo is created on it).
+        #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+        database_url: Option<String>,
+    },
     /// Show counts by status and the age of the oldest claimable request.
     Status {
         #[command(flatten)]
@@ -75,8 +85,56 @@ enum Command {
     },
 }
 
+/// First SIGTERM/SIGINT: graceful shutdown. Second: exit at once.
+fn spawn_signal_handler(shutdown: CancellationToken) {
+    tokio::spawn(async move {
+        let mut term = match signal(SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                return;
+            }
+        };
+        let mut int = match signal(SignalKind::interrupt()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGINT");
+                return;
+            }
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+        tracing::info!("signal received: shutting down (a second signal exits at once)");
+        shutdown.cancel();
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+        tracing::warn!("second signal: exiting now");
+        std::process::exit(130);
+    });
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("FULLPASS_LOG")
+        .or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env())
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let json = std::env::var("FULLPASS_LOG_FORMAT").is_ok_and(|v| v == "json");
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_logging();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -95,7 +153,26 @@ fn main() -> ExitCode {
 
 async fn dispatch(command: Command) -> Result<ExitCode, String> {
     match command {
-        Command::Run { .. } => Err("run: not yet wired".to_owned()),
+        Command::Run {
+            database,
+            daemon,
+            storage,
+            processing,
+        } => {
+            let settings = fullpass::config::daemon_settings(
+                &database.database_url,
+                &daemon,
+                &storage,
+                &processing,
+            )
+            .map_err(|e| e.to_string())?;
+            let shutdown = CancellationToken::new();
+            spawn_signal_handler(shutdown.clone());
+            fullpass::daemon::run(settings, shutdown)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Migrate { database } => {
             let db = DbConfig::from_url(&database.database_url).map_err(|e| e.to_string())?;
             let applied = db::migrate(&db).await.map_err(|e| e.to_string())?;
@@ -140,6 +217,14 @@ async fn dispatch(command: Command) -> Result<ExitCode, String> {
                     "requeue: no row for {user_id}, or it is processing right now"
                 ))
             }
+        }
+        Command::Demo { database_url } => {
+            let (url, _cluster) = fullpass::demo::find_server(database_url)
+                .await
+                .map_err(|e| e.to_string())?;
+            let memory = fullpass::demo::run(&url).await.map_err(|e| e.to_string())?;
+            print!("{memory}");
+            Ok(ExitCode::SUCCESS)
         }
         Command::Status { database, json } => {
             let db = DbConfig::from_url(&database.database_url).map_err(|e| e.to_string())?;

@@ -107,8 +107,9 @@ impl DbConfig {
         ),
         DbError,
     > {
-        self.pg
-            .connect(self.tls.clone())
+        let mut pg = self.pg.clone();
+        pg.application_name("fullpass-listener");
+        pg.connect(self.tls.clone())
             .await
             .map_err(self.connect_error("connecting the listener"))
     }
@@ -118,7 +119,7 @@ impl DbConfig {
             self.pg.clone(),
             self.tls.clone(),
             ManagerConfig {
-                recycling_method: RecyclingMethod::Verified,
+                recycling_method: RecyclingMethod::Fast,
             },
         );
         let pool = Pool::builder(manager)
@@ -160,4 +161,23 @@ impl Database {
             }
         })
     }
+}
+
+/// Replaces the database name of a `postgres://` URL (query string kept).
+pub fn url_with_dbname(url: &str, dbname: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let path_start = base[scheme_end..]
+        .find('/')
+        .map(|i| scheme_end + i)
+        .unwrap_or(base.len());
+    let mut out = format!("{}/{}", &base[..path_start], dbname);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
 }

@@ -7,7 +7,7 @@ mod migrate;
 pub mod queue;
 pub mod tls;
 
-pub use connect::{Database, DbConfig};
+pub use connect::{Database, DbConfig, url_with_dbname};
 pub use listener::{Listener, Notification};
 pub use migrate::migrate;
 
