@@ -139,6 +139,7 @@ impl ProcessingArgs {
         Limits {
             max_compressed_bytes: self.max_export_bytes,
             max_decompressed_bytes: self.max_decompressed_bytes,
+            ..Limits::default()
         }
     }
 

@@ -54,6 +54,43 @@ enum Command {
         #[command(flatten)]
         processing: ProcessingArgs,
     },
+    /// Read an export without extracting anything: print what the reader
+    /// found (counts, dates, formats) as JSON, and with --conversations each
+    /// conversation as it is handed to extraction, one JSON object per line.
+    Inspect {
+        /// The export: gzip, zip or plain JSON (ChatGPT or Claude format).
+        file: PathBuf,
+        /// Also print every conversation (one JSON object per line) before the stats.
+        #[arg(long)]
+        conversations: bool,
+        #[command(flatten)]
+        processing: ProcessingArgs,
+    },
+    /// Write a synthetic export (for tests and benchmarks), streaming: any size
+    /// in flat memory. Prints what a correct reader must find in it.
+    GenExport {
+        /// Number of conversations to write.
+        #[arg(long, required_unless_present = "bytes", conflicts_with = "bytes")]
+        conversations: Option<u64>,
+        /// Write at least this much JSON (before compression), e.g. 1GiB.
+        #[arg(long, value_parser = fullpass::config::parse_bytes)]
+        bytes: Option<u64>,
+        /// Where to write the export.
+        #[arg(long)]
+        out: PathBuf,
+        /// Seed: the same seed writes the same export.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// chatgpt or claude.
+        #[arg(long, default_value = "chatgpt")]
+        format: fullpass::synth::Format,
+        /// gzip, zip or json.
+        #[arg(long, default_value = "gzip")]
+        container: fullpass::synth::Container,
+        /// For a ChatGPT zip: split the conversations over this many files.
+        #[arg(long, default_value_t = 1)]
+        shards: u32,
+    },
     /// Make a user's full pass pending again (a fresh request: attempts reset).
     Requeue {
         /// The user's id; or --all-failed.
@@ -112,6 +149,43 @@ async fn dispatch(command: Command) -> Result<ExitCode, String> {
             json,
             processing,
         } => process_file(&file, json, &processing).await,
+        Command::GenExport {
+            conversations,
+            bytes,
+            out,
+            seed,
+            format,
+            container,
+            shards,
+        } => {
+            let amount = match (conversations, bytes) {
+                (Some(n), _) => fullpass::synth::Amount::Conversations(n),
+                (None, Some(b)) => fullpass::synth::Amount::Bytes(b),
+                (None, None) => {
+                    return Err("gen-export: give --conversations or --bytes".to_owned());
+                }
+            };
+            let options = fullpass::synth::Options {
+                seed,
+                format,
+                container,
+                amount,
+                shards,
+            };
+            let summary = tokio::task::spawn_blocking(move || {
+                fullpass::synth::write_export(&out, &options)
+                    .map_err(|e| format!("{}: {e}", out.display()))
+            })
+            .await
+            .map_err(|e| format!("gen-export stopped: {e}"))??;
+            println!("{summary:#?}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Inspect {
+            file,
+            conversations,
+            processing,
+        } => inspect_file(file, conversations, &processing).await,
         Command::Requeue {
             user_id,
             all_failed,
@@ -167,6 +241,21 @@ async fn dispatch(command: Command) -> Result<ExitCode, String> {
     }
 }
 
+/// A progress bar over the export's bytes, on stderr, only when stderr is a terminal.
+fn progress_bar(size: u64) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(size);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} {msg} conversations, {eta} left",
+    ) {
+        bar.set_style(style);
+    }
+    Some(bar)
+}
+
 async fn process_file(
     file: &std::path::Path,
     json: bool,
@@ -175,11 +264,21 @@ async fn process_file(
     let settings = processing.extract_settings().map_err(|e| e.to_string())?;
     let limits = processing.limits();
     let input = std::fs::File::open(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let size = input.metadata().map(|m| m.len()).unwrap_or(0);
     let name = file.display().to_string();
+    let bar = progress_bar(size);
     let output = tokio::task::spawn_blocking(move || {
-        fullpass::pass::run(std::io::BufReader::new(input), &limits, &settings, |_| {
+        let result = fullpass::pass::run(input, &limits, &settings, |progress| {
+            if let Some(bar) = &bar {
+                bar.set_position(progress.bytes_read);
+                bar.set_message(progress.conversations.to_string());
+            }
             Ok(())
-        })
+        });
+        if let Some(bar) = &bar {
+            bar.finish_and_clear();
+        }
+        result
     })
     .await
     .map_err(|e| format!("processing stopped: {e}"))?
@@ -193,5 +292,67 @@ async fn process_file(
     } else {
         print!("{}", fullpass::memory::render_markdown(&output.facts));
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints each conversation as a JSON line as it is read.
+struct PrintingSink {
+    print: bool,
+    out: std::io::BufWriter<std::io::Stdout>,
+    failed: Option<std::io::Error>,
+}
+
+impl fullpass::ingest::Sink for PrintingSink {
+    fn conversation(
+        &mut self,
+        conversation: fullpass::ingest::Conversation,
+    ) -> Result<(), fullpass::ingest::Cancelled> {
+        use std::io::Write;
+        if !self.print {
+            return Ok(());
+        }
+        let written = serde_json::to_writer(&mut self.out, &conversation)
+            .map_err(std::io::Error::from)
+            .and_then(|()| self.out.write_all(b"\n"));
+        match written {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                self.failed = Some(e);
+                Err(fullpass::ingest::Cancelled)
+            }
+        }
+    }
+}
+
+async fn inspect_file(
+    file: PathBuf,
+    conversations: bool,
+    processing: &ProcessingArgs,
+) -> Result<ExitCode, String> {
+    let limits = processing.limits();
+    let input = std::fs::File::open(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let name = file.display().to_string();
+    let stats = tokio::task::spawn_blocking(move || {
+        use std::io::Write;
+        let mut sink = PrintingSink {
+            print: conversations,
+            out: std::io::BufWriter::new(std::io::stdout()),
+            failed: None,
+        };
+        let result = fullpass::ingest::read_export(input, &limits, &mut sink);
+        if let Some(e) = sink.failed.take() {
+            return Err(format!("writing to stdout: {e}"));
+        }
+        sink.out
+            .flush()
+            .map_err(|e| format!("writing to stdout: {e}"))?;
+        result.map_err(|e| format!("{name}: {e}"))
+    })
+    .await
+    .map_err(|e| format!("inspect stopped: {e}"))??;
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&stats).map_err(|e| e.to_string())?
+    );
     Ok(ExitCode::SUCCESS)
 }
