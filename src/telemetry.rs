@@ -20,6 +20,8 @@ pub const JOBS_RETRIED: &str = "fullpass_jobs_retried_total";
 pub const JOBS_RESCUED: &str = "fullpass_jobs_rescued_total";
 /// Jobs given back untouched at shutdown.
 pub const JOBS_RELEASED: &str = "fullpass_jobs_released_total";
+/// Jobs whose claim was taken over (lease expired and rescued) before they finished.
+pub const JOBS_LOST: &str = "fullpass_jobs_lost_total";
 /// LISTEN connections re-established after losing one.
 pub const LISTENER_RECONNECTS: &str = "fullpass_listener_reconnects_total";
 /// Export bytes read from storage (compressed, as stored).
@@ -91,6 +93,11 @@ pub fn describe_metrics() {
             JOBS_RELEASED,
             Unit::Count,
             "Jobs given back untouched at shutdown.",
+        ),
+        (
+            JOBS_LOST,
+            Unit::Count,
+            "Jobs whose claim was taken over before they finished; nothing was written.",
         ),
         (
             LISTENER_RECONNECTS,
@@ -187,6 +194,7 @@ fn zero_unlabelled_metrics() {
         JOBS_RETRIED,
         JOBS_RESCUED,
         JOBS_RELEASED,
+        JOBS_LOST,
         LISTENER_RECONNECTS,
         BYTES_PROCESSED,
         CONVERSATIONS_PROCESSED,
