@@ -20,7 +20,7 @@ pub const JOBS_RETRIED: &str = "fullpass_jobs_retried_total";
 pub const JOBS_RESCUED: &str = "fullpass_jobs_rescued_total";
 /// Jobs given back untouched at shutdown.
 pub const JOBS_RELEASED: &str = "fullpass_jobs_released_total";
-/// Jobs whose claim was taken over (lease expired and rescued) before they finished.
+/// Jobs whose claim was taken away (rescued) before they finished; nothing was written.
 pub const JOBS_LOST: &str = "fullpass_jobs_lost_total";
 /// LISTEN connections re-established after losing one.
 pub const LISTENER_RECONNECTS: &str = "fullpass_listener_reconnects_total";
@@ -97,7 +97,7 @@ pub fn describe_metrics() {
         (
             JOBS_LOST,
             Unit::Count,
-            "Jobs whose claim was taken over before they finished; nothing was written.",
+            "Jobs whose claim was rescued by another worker before they finished.",
         ),
         (
             LISTENER_RECONNECTS,
