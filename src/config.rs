@@ -56,6 +56,27 @@ pub fn parse_bytes(s: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("{s:?} is too large"))
 }
 
+/// How to reach PostgreSQL.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// PostgreSQL connection URL (postgres://user:pass@host:5432/db?sslmode=verify-full).
+    /// sslmode: disable, prefer (default), require, verify-ca, verify-full.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: String,
+
+    /// Root certificate(s) (PEM) the server's certificate must chain to, for
+    /// verify-ca/verify-full (an `sslrootcert=` in the URL wins).
+    #[arg(long, env = "FULLPASS_DB_CA_FILE")]
+    pub db_ca_file: Option<PathBuf>,
+}
+
+impl DatabaseArgs {
+    pub fn db_config(&self) -> Result<crate::db::DbConfig, ConfigError> {
+        crate::db::DbConfig::from_url_with_ca(&self.database_url, self.db_ca_file.as_deref())
+            .map_err(|e| config_error("DATABASE_URL", e.to_string()))
+    }
+}
+
 /// Where exports are read from.
 #[derive(Debug, Clone, Args)]
 pub struct StorageArgs {
@@ -298,14 +319,13 @@ impl DaemonArgs {
 
 /// Validates every daemon setting at once and builds what `daemon::run` takes.
 pub fn daemon_settings(
-    database_url: &str,
+    database: &DatabaseArgs,
     daemon: &DaemonArgs,
     storage: &StorageArgs,
     processing: &ProcessingArgs,
 ) -> Result<crate::daemon::DaemonSettings, ConfigError> {
     daemon.validate()?;
-    let db = crate::db::DbConfig::from_url(database_url)
-        .map_err(|e| config_error("DATABASE_URL", e.to_string()))?;
+    let db = database.db_config()?;
     Ok(crate::daemon::DaemonSettings {
         db,
         worker_id: daemon.worker_id(),

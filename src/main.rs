@@ -1,6 +1,6 @@
-use clap::{Args, Parser, Subcommand};
-use fullpass::config::{DaemonArgs, ProcessingArgs, StorageArgs};
-use fullpass::db::{self, DbConfig};
+use clap::{Parser, Subcommand};
+use fullpass::config::{DaemonArgs, DatabaseArgs, ProcessingArgs, StorageArgs};
+use fullpass::db;
 use fullpass::telemetry::LogFormat;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -29,13 +29,6 @@ struct Cli {
 
     #[command(subcommand)]
     command: Command,
-}
-
-#[derive(Args)]
-struct DatabaseArgs {
-    /// PostgreSQL connection URL (postgres://user:pass@host:5432/db?sslmode=...).
-    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
-    database_url: String,
 }
 
 // Parsed once at start; the size of the largest variant does not matter.
@@ -202,13 +195,9 @@ async fn dispatch(command: Command) -> Result<ExitCode, String> {
             storage,
             processing,
         } => {
-            let settings = fullpass::config::daemon_settings(
-                &database.database_url,
-                &daemon,
-                &storage,
-                &processing,
-            )
-            .map_err(|e| e.to_string())?;
+            let settings =
+                fullpass::config::daemon_settings(&database, &daemon, &storage, &processing)
+                    .map_err(|e| e.to_string())?;
             let shutdown = CancellationToken::new();
             spawn_signal_handler(shutdown.clone());
             fullpass::daemon::run(settings, shutdown)
@@ -217,7 +206,7 @@ async fn dispatch(command: Command) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate { database } => {
-            let db = DbConfig::from_url(&database.database_url).map_err(|e| e.to_string())?;
+            let db = database.db_config().map_err(|e| e.to_string())?;
             let applied = db::migrate(&db).await.map_err(|e| e.to_string())?;
             if applied.is_empty() {
                 println!("database is up to date");
@@ -274,7 +263,7 @@ async fn dispatch(command: Command) -> Result<ExitCode, String> {
             all_failed,
             database,
         } => {
-            let db = DbConfig::from_url(&database.database_url).map_err(|e| e.to_string())?;
+            let db = database.db_config().map_err(|e| e.to_string())?;
             let client = db.connect().await.map_err(|e| e.to_string())?;
             if all_failed {
                 let n = db::queue::requeue_failed(&client)
@@ -313,7 +302,7 @@ async fn dispatch(command: Command) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Status { database, json } => {
-            let db = DbConfig::from_url(&database.database_url).map_err(|e| e.to_string())?;
+            let db = database.db_config().map_err(|e| e.to_string())?;
             let client = db.connect().await.map_err(|e| e.to_string())?;
             let s = db::queue::status(&client)
                 .await
