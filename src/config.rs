@@ -70,7 +70,38 @@ pub struct DatabaseArgs {
     pub db_ca_file: Option<PathBuf>,
 }
 
+fn shown_duration(d: Duration) -> String {
+    humantime::format_duration(d).to_string()
+}
+
+fn shown_option<T: std::fmt::Display>(value: &Option<T>) -> String {
+    value
+        .as_ref()
+        .map_or_else(|| "(unset)".to_owned(), |v| v.to_string())
+}
+
+fn shown_secret(value: &Option<String>) -> String {
+    match value {
+        Some(v) if !v.is_empty() => "*** (set)".to_owned(),
+        _ => "(unset)".to_owned(),
+    }
+}
+
 impl DatabaseArgs {
+    /// The settings as `fullpass config` shows them, secrets masked.
+    pub fn shown(&self) -> Vec<(&'static str, String)> {
+        vec![
+            (
+                "DATABASE_URL",
+                crate::telemetry::mask_url(&self.database_url),
+            ),
+            (
+                "FULLPASS_DB_CA_FILE",
+                shown_option(&self.db_ca_file.as_ref().map(|p| p.display())),
+            ),
+        ]
+    }
+
     pub fn db_config(&self) -> Result<crate::db::DbConfig, ConfigError> {
         crate::db::DbConfig::from_url_with_ca(&self.database_url, self.db_ca_file.as_deref())
             .map_err(|e| config_error("DATABASE_URL", e.to_string()))
@@ -99,6 +130,25 @@ pub struct StorageArgs {
 }
 
 impl StorageArgs {
+    /// The settings as `fullpass config` shows them, secrets masked.
+    pub fn shown(&self) -> Vec<(&'static str, String)> {
+        vec![
+            (
+                "FULLPASS_STORAGE_DIR",
+                self.storage_dir.display().to_string(),
+            ),
+            ("SUPABASE_URL", shown_option(&self.supabase_url)),
+            (
+                "SUPABASE_SERVICE_ROLE_KEY",
+                shown_secret(&self.supabase_service_role_key),
+            ),
+            (
+                "FULLPASS_STORAGE_TIMEOUT",
+                shown_duration(self.storage_timeout),
+            ),
+        ]
+    }
+
     pub fn build(&self) -> Result<Storage, ConfigError> {
         match (&self.supabase_url, &self.supabase_service_role_key) {
             (Some(url), Some(key)) => {
@@ -156,6 +206,32 @@ pub struct ProcessingArgs {
 }
 
 impl ProcessingArgs {
+    /// The settings as `fullpass config` shows them.
+    pub fn shown(&self) -> Vec<(&'static str, String)> {
+        vec![
+            (
+                "FULLPASS_MAX_EXPORT_BYTES",
+                self.max_export_bytes.to_string(),
+            ),
+            (
+                "FULLPASS_MAX_DECOMPRESSED_BYTES",
+                self.max_decompressed_bytes.to_string(),
+            ),
+            (
+                "FULLPASS_MEMORY_MAX_LINES",
+                self.memory_max_lines.to_string(),
+            ),
+            (
+                "FULLPASS_MEMORY_MAX_BYTES",
+                self.memory_max_bytes.to_string(),
+            ),
+            (
+                "FULLPASS_EXCLUDE_CATEGORIES",
+                self.exclude_categories.join(","),
+            ),
+        ]
+    }
+
     pub fn limits(&self) -> Limits {
         Limits {
             max_compressed_bytes: self.max_export_bytes,
@@ -269,6 +345,44 @@ pub struct DaemonArgs {
 }
 
 impl DaemonArgs {
+    /// The settings as `fullpass config` shows them, secrets masked.
+    pub fn shown(&self) -> Vec<(&'static str, String)> {
+        let mode = match self.listen_mode {
+            ListenMode::Auto => "auto",
+            ListenMode::Listen => "listen",
+            ListenMode::Poll => "poll",
+        };
+        vec![
+            ("FULLPASS_CONCURRENCY", self.concurrency.to_string()),
+            (
+                "FULLPASS_SWEEP_INTERVAL",
+                shown_duration(self.sweep_interval),
+            ),
+            ("FULLPASS_LEASE", shown_duration(self.lease)),
+            ("FULLPASS_MAX_ATTEMPTS", self.max_attempts.to_string()),
+            ("FULLPASS_RETRY_BASE", shown_duration(self.retry_base)),
+            ("FULLPASS_RETRY_MAX", shown_duration(self.retry_max)),
+            ("FULLPASS_JOB_TIMEOUT", shown_duration(self.job_timeout)),
+            (
+                "FULLPASS_SHUTDOWN_GRACE",
+                shown_duration(self.shutdown_grace),
+            ),
+            ("FULLPASS_LISTEN_MODE", mode.to_owned()),
+            ("FULLPASS_WORKER_ID", self.worker_id()),
+            ("FULLPASS_SKIP_MIGRATIONS", self.skip_migrations.to_string()),
+            ("FULLPASS_HTTP_ADDR", shown_option(&self.http_addr)),
+            (
+                "ALERT_WEBHOOK_URL",
+                shown_option(
+                    &self
+                        .alert_webhook_url
+                        .as_deref()
+                        .map(crate::telemetry::mask_url),
+                ),
+            ),
+        ]
+    }
+
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.concurrency == 0 || self.concurrency > 256 {
             return Err(config_error(

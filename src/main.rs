@@ -46,6 +46,17 @@ enum Command {
         #[command(flatten)]
         processing: ProcessingArgs,
     },
+    /// Validate the daemon's settings (flags and environment) and print them, secrets masked.
+    Config {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[command(flatten)]
+        daemon: DaemonArgs,
+        #[command(flatten)]
+        storage: StorageArgs,
+        #[command(flatten)]
+        processing: ProcessingArgs,
+    },
     /// Apply the embedded migrations and exit.
     Migrate {
         #[command(flatten)]
@@ -203,6 +214,31 @@ async fn dispatch(command: Command) -> Result<ExitCode, String> {
             fullpass::daemon::run(settings, shutdown)
                 .await
                 .map_err(|e| e.to_string())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Config {
+            database,
+            daemon,
+            storage,
+            processing,
+        } => {
+            fullpass::config::daemon_settings(&database, &daemon, &storage, &processing)
+                .map_err(|e| e.to_string())?;
+            let lines = [
+                database.shown(),
+                storage.shown(),
+                daemon.shown(),
+                processing.shown(),
+            ];
+            let width = lines
+                .iter()
+                .flatten()
+                .map(|(k, _)| k.len())
+                .max()
+                .unwrap_or(0);
+            for (name, value) in lines.iter().flatten() {
+                println!("{name:width$}  {value}");
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate { database } => {

@@ -94,3 +94,38 @@ fn a_bad_database_url_is_reported_without_its_password() {
     assert!(stderr.contains("sslmode"), "{stderr}");
     assert!(!stderr.contains("hunter2-secret"), "{stderr}");
 }
+
+#[test]
+fn config_prints_the_effective_settings_with_secrets_masked() {
+    let out = Command::new(env!("CARGO_BIN_EXE_fullpass"))
+        .arg("config")
+        .env_clear()
+        .env(
+            "DATABASE_URL",
+            "postgres://worker:pw-Secret-77@db.example:5432/app",
+        )
+        .env("SUPABASE_URL", "https://x.supabase.co")
+        .env("SUPABASE_SERVICE_ROLE_KEY", "service-key-Secret-88")
+        .env("FULLPASS_CONCURRENCY", "7")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !stdout.contains("Secret-77") && !stdout.contains("Secret-88"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("postgres://worker:***@db.example:5432/app"),
+        "{stdout}"
+    );
+    let concurrency = stdout
+        .lines()
+        .find(|l| l.starts_with("FULLPASS_CONCURRENCY"))
+        .unwrap();
+    assert!(concurrency.ends_with(" 7"), "{concurrency}");
+}
