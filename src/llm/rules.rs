@@ -1,0 +1,17 @@
+use crate::extract::Fact;
+
+/// What the LLM extractor takes from the built-in extractor, so both produce facts
+/// under the same rules: the secret filter and the consolidator.
+///
+/// The worker implements it with `extract`'s functions; tests use their own.
+pub trait ExtractRules: Send + Sync {
+    /// `text` with every secret (keys, passwords, card numbers) replaced by a placeholder.
+    /// Runs on every text before it is sent to the model.
+    fn redact(&self, text: &str) -> String;
+
+    /// Whether `text` holds a secret. Runs on every fact the model returns.
+    fn contains_secret(&self, text: &str) -> bool;
+
+    /// Deduplicates, supersedes by date, ranks and trims candidates to the memory budget.
+    fn consolidate(&self, candidates: Vec<Fact>) -> Vec<Fact>;
+}
