@@ -139,6 +139,7 @@ impl ProcessingArgs {
         Limits {
             max_compressed_bytes: self.max_export_bytes,
             max_decompressed_bytes: self.max_decompressed_bytes,
+            ..Limits::default()
         }
     }
 
@@ -231,6 +232,16 @@ pub struct DaemonArgs {
     #[arg(long, env = "FULLPASS_WORKER_ID")]
     pub worker_id: Option<String>,
 
+    /// Do not run the embedded migrations at start (when the daemon's database
+    /// role may not alter the schema; run `fullpass migrate` as the owner instead).
+    #[arg(long, env = "FULLPASS_SKIP_MIGRATIONS", num_args = 0..=1, default_value = "false",
+          default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
+    pub skip_migrations: bool,
+
+    /// Serve /healthz, /readyz and /metrics on this address (e.g. 0.0.0.0:8080). Off when unset.
+    #[arg(long, env = "FULLPASS_HTTP_ADDR")]
+    pub http_addr: Option<std::net::SocketAddr>,
+
     /// Slack-compatible webhook told when a job fails for good (`{"text": ...}`).
     #[arg(long, env = "ALERT_WEBHOOK_URL")]
     pub alert_webhook_url: Option<String>,
@@ -283,6 +294,39 @@ impl DaemonArgs {
             format!("{host}:{}", std::process::id())
         })
     }
+}
+
+/// Validates every daemon setting at once and builds what `daemon::run` takes.
+pub fn daemon_settings(
+    database_url: &str,
+    daemon: &DaemonArgs,
+    storage: &StorageArgs,
+    processing: &ProcessingArgs,
+) -> Result<crate::daemon::DaemonSettings, ConfigError> {
+    daemon.validate()?;
+    let db = crate::db::DbConfig::from_url(database_url)
+        .map_err(|e| config_error("DATABASE_URL", e.to_string()))?;
+    Ok(crate::daemon::DaemonSettings {
+        db,
+        worker_id: daemon.worker_id(),
+        concurrency: daemon.concurrency,
+        sweep_interval: daemon.sweep_interval,
+        listen_mode: daemon.listen_mode,
+        shutdown_grace: daemon.shutdown_grace,
+        migrate: !daemon.skip_migrations,
+        http_addr: daemon.http_addr,
+        job: crate::worker::JobSettings {
+            storage: storage.build()?,
+            limits: processing.limits(),
+            extract: processing.extract_settings()?,
+            lease: daemon.lease,
+            max_attempts: daemon.max_attempts,
+            retry_base: daemon.retry_base,
+            retry_max: daemon.retry_max,
+            job_timeout: daemon.job_timeout,
+            alert_webhook_url: daemon.alert_webhook_url.clone(),
+        },
+    })
 }
 
 #[cfg(test)]

@@ -10,10 +10,16 @@
 //! [`daemon`] ties listening, claiming, concurrency and shutdown together.
 
 pub mod config;
+pub mod daemon;
 pub mod db;
+pub mod demo;
+pub mod devdb;
 pub mod extract;
+pub mod http;
 pub mod ingest;
 pub mod llm;
 pub mod memory;
 pub mod pass;
 pub mod storage;
+pub mod telemetry;
+pub mod worker;

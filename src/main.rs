@@ -1,8 +1,11 @@
 use clap::{Args, Parser, Subcommand};
 use fullpass::config::{DaemonArgs, ProcessingArgs, StorageArgs};
 use fullpass::db::{self, DbConfig};
+use fullpass::telemetry::LogFormat;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio_util::sync::CancellationToken;
 
 /// fullpass: reads a user's whole chat export and writes their MEMORY section,
 /// woken by PostgreSQL.
@@ -13,6 +16,17 @@ use std::process::ExitCode;
 #[derive(Parser)]
 #[command(name = "fullpass", version, about, long_about)]
 struct Cli {
+    /// Log line format on stderr: text for terminals, json for log collectors.
+    /// The filter is FULLPASS_LOG (else RUST_LOG, else info).
+    #[arg(
+        long,
+        global = true,
+        env = "FULLPASS_LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
+    log_format: LogFormat,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -54,6 +68,18 @@ enum Command {
         #[command(flatten)]
         processing: ProcessingArgs,
     },
+    /// Read an export without extracting anything: print what the reader
+    /// found (counts, dates, formats) as JSON, and with --conversations each
+    /// conversation as it is handed to extraction, one JSON object per line.
+    Inspect {
+        /// The export: gzip, zip or plain JSON (ChatGPT or Claude format).
+        file: PathBuf,
+        /// Also print every conversation (one JSON object per line) before the stats.
+        #[arg(long)]
+        conversations: bool,
+        #[command(flatten)]
+        processing: ProcessingArgs,
+    },
     /// Make a user's full pass pending again (a fresh request: attempts reset).
     Requeue {
         /// The user's id; or --all-failed.
@@ -65,6 +91,20 @@ enum Command {
         #[command(flatten)]
         database: DatabaseArgs,
     },
+    /// Run the whole path once on a built-in sample export and print the MEMORY it wrote.
+    /// Uses DATABASE_URL's server if set, else the local server on 127.0.0.1:5432,
+    /// else a throwaway cluster started from the installed PostgreSQL binaries.
+    Demo {
+        /// PostgreSQL server to use (a database named fullpass_demo is created on it).
+        #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+        database_url: Option<String>,
+    },
+    /// Exit 0 if the daemon's /healthz answers (for container health checks).
+    Healthcheck {
+        /// The daemon's HTTP address.
+        #[arg(long, env = "FULLPASS_HTTP_ADDR", default_value = "127.0.0.1:8080")]
+        http_addr: String,
+    },
     /// Show counts by status and the age of the oldest claimable request.
     Status {
         #[command(flatten)]
@@ -75,8 +115,44 @@ enum Command {
     },
 }
 
+/// First SIGTERM/SIGINT: graceful shutdown. Second: exit at once.
+fn spawn_signal_handler(shutdown: CancellationToken) {
+    tokio::spawn(async move {
+        let mut term = match signal(SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                return;
+            }
+        };
+        let mut int = match signal(SignalKind::interrupt()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGINT");
+                return;
+            }
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+        tracing::info!("signal received: shutting down (a second signal exits at once)");
+        shutdown.cancel();
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+        tracing::warn!("second signal: exiting now");
+        std::process::exit(130);
+    });
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Err(e) = fullpass::telemetry::init_logging(cli.log_format) {
+        eprintln!("fullpass: {e}");
+        return ExitCode::FAILURE;
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -95,7 +171,26 @@ fn main() -> ExitCode {
 
 async fn dispatch(command: Command) -> Result<ExitCode, String> {
     match command {
-        Command::Run { .. } => Err("run: not yet wired".to_owned()),
+        Command::Run {
+            database,
+            daemon,
+            storage,
+            processing,
+        } => {
+            let settings = fullpass::config::daemon_settings(
+                &database.database_url,
+                &daemon,
+                &storage,
+                &processing,
+            )
+            .map_err(|e| e.to_string())?;
+            let shutdown = CancellationToken::new();
+            spawn_signal_handler(shutdown.clone());
+            fullpass::daemon::run(settings, shutdown)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Migrate { database } => {
             let db = DbConfig::from_url(&database.database_url).map_err(|e| e.to_string())?;
             let applied = db::migrate(&db).await.map_err(|e| e.to_string())?;
@@ -112,6 +207,11 @@ async fn dispatch(command: Command) -> Result<ExitCode, String> {
             json,
             processing,
         } => process_file(&file, json, &processing).await,
+        Command::Inspect {
+            file,
+            conversations,
+            processing,
+        } => inspect_file(file, conversations, &processing).await,
         Command::Requeue {
             user_id,
             all_failed,
@@ -141,6 +241,20 @@ async fn dispatch(command: Command) -> Result<ExitCode, String> {
                 ))
             }
         }
+        Command::Demo { database_url } => {
+            let (url, _cluster) = fullpass::demo::find_server(database_url)
+                .await
+                .map_err(|e| e.to_string())?;
+            let memory = fullpass::demo::run(&url).await.map_err(|e| e.to_string())?;
+            print!("{memory}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Healthcheck { http_addr } => {
+            fullpass::http::healthcheck(&http_addr, std::time::Duration::from_secs(3))
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Status { database, json } => {
             let db = DbConfig::from_url(&database.database_url).map_err(|e| e.to_string())?;
             let client = db.connect().await.map_err(|e| e.to_string())?;
@@ -167,6 +281,21 @@ async fn dispatch(command: Command) -> Result<ExitCode, String> {
     }
 }
 
+/// A progress bar over the export's bytes, on stderr, only when stderr is a terminal.
+fn progress_bar(size: u64) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(size);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} {msg} conversations, {eta} left",
+    ) {
+        bar.set_style(style);
+    }
+    Some(bar)
+}
+
 async fn process_file(
     file: &std::path::Path,
     json: bool,
@@ -175,11 +304,21 @@ async fn process_file(
     let settings = processing.extract_settings().map_err(|e| e.to_string())?;
     let limits = processing.limits();
     let input = std::fs::File::open(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let size = input.metadata().map(|m| m.len()).unwrap_or(0);
     let name = file.display().to_string();
+    let bar = progress_bar(size);
     let output = tokio::task::spawn_blocking(move || {
-        fullpass::pass::run(std::io::BufReader::new(input), &limits, &settings, |_| {
+        let result = fullpass::pass::run(input, &limits, &settings, |progress| {
+            if let Some(bar) = &bar {
+                bar.set_position(progress.bytes_read);
+                bar.set_message(progress.conversations.to_string());
+            }
             Ok(())
-        })
+        });
+        if let Some(bar) = &bar {
+            bar.finish_and_clear();
+        }
+        result
     })
     .await
     .map_err(|e| format!("processing stopped: {e}"))?
@@ -193,5 +332,67 @@ async fn process_file(
     } else {
         print!("{}", fullpass::memory::render_markdown(&output.facts));
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints each conversation as a JSON line as it is read.
+struct PrintingSink {
+    print: bool,
+    out: std::io::BufWriter<std::io::Stdout>,
+    failed: Option<std::io::Error>,
+}
+
+impl fullpass::ingest::Sink for PrintingSink {
+    fn conversation(
+        &mut self,
+        conversation: fullpass::ingest::Conversation,
+    ) -> Result<(), fullpass::ingest::Cancelled> {
+        use std::io::Write;
+        if !self.print {
+            return Ok(());
+        }
+        let written = serde_json::to_writer(&mut self.out, &conversation)
+            .map_err(std::io::Error::from)
+            .and_then(|()| self.out.write_all(b"\n"));
+        match written {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                self.failed = Some(e);
+                Err(fullpass::ingest::Cancelled)
+            }
+        }
+    }
+}
+
+async fn inspect_file(
+    file: PathBuf,
+    conversations: bool,
+    processing: &ProcessingArgs,
+) -> Result<ExitCode, String> {
+    let limits = processing.limits();
+    let input = std::fs::File::open(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let name = file.display().to_string();
+    let stats = tokio::task::spawn_blocking(move || {
+        use std::io::Write;
+        let mut sink = PrintingSink {
+            print: conversations,
+            out: std::io::BufWriter::new(std::io::stdout()),
+            failed: None,
+        };
+        let result = fullpass::ingest::read_export(input, &limits, &mut sink);
+        if let Some(e) = sink.failed.take() {
+            return Err(format!("writing to stdout: {e}"));
+        }
+        sink.out
+            .flush()
+            .map_err(|e| format!("writing to stdout: {e}"))?;
+        result.map_err(|e| format!("{name}: {e}"))
+    })
+    .await
+    .map_err(|e| format!("inspect stopped: {e}"))??;
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&stats).map_err(|e| e.to_string())?
+    );
     Ok(ExitCode::SUCCESS)
 }

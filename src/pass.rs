@@ -37,7 +37,7 @@ pub fn run<R, P>(
     mut on_progress: P,
 ) -> Result<PassOutput, IngestError>
 where
-    R: Read,
+    R: Read + Send,
     P: FnMut(&Progress) -> Result<(), Cancelled>,
 {
     let mut sink = ExtractingSink {

@@ -1,7 +1,8 @@
 use super::DbError;
+use super::tls::{SslMode, TlsPolicy, split_url};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use std::path::Path;
 use std::str::FromStr;
-use std::sync::Arc;
 use std::time::Duration;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
@@ -10,6 +11,7 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 pub struct DbConfig {
     pg: tokio_postgres::Config,
     tls: MakeRustlsConnect,
+    tls_policy: TlsPolicy,
 }
 
 impl std::fmt::Debug for DbConfig {
@@ -18,26 +20,28 @@ impl std::fmt::Debug for DbConfig {
             .field("hosts", &self.pg.get_hosts())
             .field("dbname", &self.pg.get_dbname())
             .field("user", &self.pg.get_user())
+            .field("tls", &self.tls_policy.to_string())
             .finish_non_exhaustive()
     }
 }
 
-fn tls_connector() -> Result<MakeRustlsConnect, DbError> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map(|b| b.with_root_certificates(roots).with_no_client_auth());
-    config
-        .map(MakeRustlsConnect::new)
-        .map_err(|e| DbError::Config(format!("TLS configuration: {e}")))
-}
-
 impl DbConfig {
     pub fn from_url(url: &str) -> Result<DbConfig, DbError> {
-        let mut pg =
-            tokio_postgres::Config::from_str(url).map_err(|e| DbError::Config(e.to_string()))?;
+        DbConfig::from_url_with_ca(url, None)
+    }
+
+    /// Like [`DbConfig::from_url`], with a CA file (`FULLPASS_DB_CA_FILE`) used
+    /// when the URL has no `sslrootcert`. See [`super::tls`] for the sslmodes.
+    pub fn from_url_with_ca(url: &str, ca_file: Option<&Path>) -> Result<DbConfig, DbError> {
+        let split = split_url(url)?;
+        let mode = match split.sslmode.as_deref() {
+            Some(mode) => SslMode::parse(mode)?,
+            None => SslMode::Prefer,
+        };
+        let tls_policy = TlsPolicy::new(mode, split.sslrootcert.as_deref(), ca_file);
+        let mut pg = tokio_postgres::Config::from_str(&split.rest)
+            .map_err(|e| DbError::Config(e.to_string()))?;
+        pg.ssl_mode(mode.wire_mode());
         if pg.get_application_name().is_none() {
             pg.application_name("fullpass");
         }
@@ -46,8 +50,26 @@ impl DbConfig {
         pg.keepalives_idle(Duration::from_secs(30));
         Ok(DbConfig {
             pg,
-            tls: tls_connector()?,
+            tls: tls_policy.connector()?,
+            tls_policy,
         })
+    }
+
+    /// The sslmode and trusted roots in force, for the startup log.
+    pub fn tls_policy(&self) -> &TlsPolicy {
+        &self.tls_policy
+    }
+
+    /// A connection error, reworded when TLS is what failed.
+    fn connect_error(
+        &self,
+        context: &'static str,
+    ) -> impl FnOnce(tokio_postgres::Error) -> DbError {
+        let policy = self.tls_policy.clone();
+        move |source| match policy.explain(&source) {
+            Some(message) => DbError::Tls { context, message },
+            None => DbError::Postgres { context, source },
+        }
     }
 
     /// The database name, for logs.
@@ -61,7 +83,7 @@ impl DbConfig {
             .pg
             .connect(self.tls.clone())
             .await
-            .map_err(DbError::pg("connecting to the database"))?;
+            .map_err(self.connect_error("connecting to the database"))?;
         tokio::spawn(async move {
             if let Err(e) = connection.await {
                 tracing::debug!(error = %e, "database connection closed");
@@ -85,10 +107,11 @@ impl DbConfig {
         ),
         DbError,
     > {
-        self.pg
-            .connect(self.tls.clone())
+        let mut pg = self.pg.clone();
+        pg.application_name("fullpass-listener");
+        pg.connect(self.tls.clone())
             .await
-            .map_err(DbError::pg("connecting the listener"))
+            .map_err(self.connect_error("connecting the listener"))
     }
 
     pub fn pool(&self, size: usize) -> Result<Database, DbError> {
@@ -96,7 +119,7 @@ impl DbConfig {
             self.pg.clone(),
             self.tls.clone(),
             ManagerConfig {
-                recycling_method: RecyclingMethod::Verified,
+                recycling_method: RecyclingMethod::Fast,
             },
         );
         let pool = Pool::builder(manager)
@@ -106,7 +129,10 @@ impl DbConfig {
             .runtime(deadpool_postgres::Runtime::Tokio1)
             .build()
             .map_err(|e| DbError::Config(e.to_string()))?;
-        Ok(Database { pool })
+        Ok(Database {
+            pool,
+            tls_policy: self.tls_policy.clone(),
+        })
     }
 }
 
@@ -114,13 +140,44 @@ impl DbConfig {
 #[derive(Clone)]
 pub struct Database {
     pool: Pool,
+    tls_policy: TlsPolicy,
 }
 
 impl Database {
     pub async fn get(&self) -> Result<deadpool_postgres::Object, DbError> {
-        self.pool.get().await.map_err(|source| DbError::Pool {
-            context: "getting a database connection",
-            source,
+        const CONTEXT: &str = "getting a database connection";
+        self.pool.get().await.map_err(|source| {
+            if let deadpool_postgres::PoolError::Backend(e) = &source
+                && let Some(message) = self.tls_policy.explain(e)
+            {
+                return DbError::Tls {
+                    context: CONTEXT,
+                    message,
+                };
+            }
+            DbError::Pool {
+                context: CONTEXT,
+                source,
+            }
         })
     }
+}
+
+/// Replaces the database name of a `postgres://` URL (query string kept).
+pub fn url_with_dbname(url: &str, dbname: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let path_start = base[scheme_end..]
+        .find('/')
+        .map(|i| scheme_end + i)
+        .unwrap_or(base.len());
+    let mut out = format!("{}/{}", &base[..path_start], dbname);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
 }

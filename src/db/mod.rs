@@ -5,8 +5,9 @@ mod connect;
 mod listener;
 mod migrate;
 pub mod queue;
+pub mod tls;
 
-pub use connect::{Database, DbConfig};
+pub use connect::{Database, DbConfig, url_with_dbname};
 pub use listener::{Listener, Notification};
 pub use migrate::migrate;
 
@@ -18,7 +19,7 @@ pub const CHANNEL: &str = "fullpass_jobs";
 pub enum DbError {
     #[error("invalid DATABASE_URL: {0}")]
     Config(String),
-    #[error("{context}: {source}")]
+    #[error("{context}: {}", describe_pg(source))]
     Postgres {
         context: &'static str,
         #[source]
@@ -30,8 +31,27 @@ pub enum DbError {
         #[source]
         source: deadpool_postgres::PoolError,
     },
+    /// The TLS handshake failed; `message` says which check and what to fix.
+    #[error("{context}: {message}")]
+    Tls {
+        context: &'static str,
+        message: String,
+    },
     #[error("migrations failed: {0}")]
     Migration(String),
+}
+
+/// tokio-postgres prints only its own summary ("db error", "error connecting to
+/// server"); the server's message or the I/O cause is further down the chain.
+fn describe_pg(error: &tokio_postgres::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string().replace('\n', "; "));
+        source = cause.source();
+    }
+    text
 }
 
 impl DbError {

@@ -31,7 +31,7 @@ update public.user_profiles p
        full_pass_claim_token = gen_random_uuid(),
        full_pass_claimed_by = $1,
        full_pass_started_at = now(),
-       full_pass_lease_until = now() + $2 * interval '1 millisecond',
+       full_pass_lease_until = now() + $2::bigint * interval '1 millisecond',
        full_pass_progress = null
   from (select user_id
           from public.user_profiles
@@ -72,7 +72,7 @@ pub async fn claim_next(
 
 const RENEW: &str = "
 update public.user_profiles
-   set full_pass_lease_until = now() + $3 * interval '1 millisecond',
+   set full_pass_lease_until = now() + $3::bigint * interval '1 millisecond',
        full_pass_progress = coalesce($4, full_pass_progress)
  where user_id = $1 and full_pass_claim_token = $2 and full_pass_status = 'processing'";
 
@@ -149,7 +149,7 @@ const RETRY_LATER: &str = "
 update public.user_profiles
    set full_pass_status = 'pending',
        full_pass_error = $3,
-       full_pass_not_before = now() + $4 * interval '1 millisecond',
+       full_pass_not_before = now() + $4::bigint * interval '1 millisecond',
        full_pass_progress = null
  where user_id = $1 and full_pass_claim_token = $2 and full_pass_status = 'processing'";
 

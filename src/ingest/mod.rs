@@ -1,20 +1,44 @@
 //! Reading an export: container (gzip, zip, plain JSON) → JSON stream →
 //! one [`Conversation`] at a time, in memory that does not grow with the file.
+//!
+//! Two threads share the work: one reads the input and decompresses it
+//! ([`container`]), the other splits the JSON into conversations ([`split`]),
+//! parses each into borrowing structs ([`raw`]) and reduces it to what
+//! extraction needs ([`chatgpt`], [`claude`]). A bounded channel of byte
+//! blocks ([`feed`]) joins them, so decompression and parsing overlap and
+//! neither runs far ahead of the other.
 
+mod chatgpt;
+mod claude;
+mod container;
+mod feed;
 mod model;
+mod raw;
+mod seen;
+mod split;
+mod text;
 
-pub use model::{Conversation, CustomInstructions, MemoryWrite, Message, Role};
+pub use model::{
+    Conversation, CustomInstructions, MemoryWrite, Message, PASTED_END, PASTED_START, Role,
+};
 
 use chrono::{DateTime, Utc};
+use raw::RawConversation;
+use seen::Seen;
 use serde::Serialize;
+use split::{Element, Splitter};
 use std::collections::BTreeMap;
 use std::io::Read;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Size limits that turn a hostile or broken file into a clear error instead of an OOM.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub max_compressed_bytes: u64,
     pub max_decompressed_bytes: u64,
+    /// One conversation is held in memory whole while it is read; this bounds it.
+    pub max_conversation_bytes: u64,
 }
 
 impl Default for Limits {
@@ -22,6 +46,7 @@ impl Default for Limits {
         Limits {
             max_compressed_bytes: 8 << 30,
             max_decompressed_bytes: 64 << 30,
+            max_conversation_bytes: 256 << 20,
         }
     }
 }
@@ -82,6 +107,14 @@ pub enum IngestError {
     },
     #[error("export is larger than the limit of {limit} {what} bytes")]
     TooLarge { what: &'static str, limit: u64 },
+    #[error(
+        "{file}: the conversation starting at byte {offset} is larger than the limit of {limit} bytes"
+    )]
+    ConversationTooLarge {
+        file: String,
+        offset: u64,
+        limit: u64,
+    },
     #[error("export is not valid gzip (at compressed byte {offset}): {detail}")]
     Gzip { offset: u64, detail: String },
     #[error("export is not a valid zip archive: {0}")]
@@ -94,23 +127,176 @@ pub enum IngestError {
     },
     #[error("{0}")]
     Format(String),
+    /// A zip export is copied to a temporary file first; that failed (disk full?).
+    #[error("cannot write the temporary copy of the zip export: {0}")]
+    Spool(#[source] std::io::Error),
+    #[error("cannot start the decompression thread: {0}")]
+    Thread(#[source] std::io::Error),
     #[error("cancelled")]
     Cancelled,
 }
 
 impl IngestError {
-    /// Whether retrying the same input could succeed.
+    /// Whether retrying the same input could succeed: failures of the input
+    /// stream or of this machine, never anything about the export's content.
     pub fn is_transient(&self) -> bool {
-        matches!(self, IngestError::Source { .. })
+        matches!(
+            self,
+            IngestError::Source { .. } | IngestError::Spool(_) | IngestError::Thread(_)
+        )
     }
 }
 
 /// Reads a whole export from `input`, handing each conversation to `sink`.
-pub fn read_export<R: Read>(
+///
+/// `input` is read on a separate thread (it must be `Send`) while this thread
+/// parses. Memory stays at one conversation plus a few blocks of 256 KiB,
+/// whatever the size of the export.
+pub fn read_export<R: Read + Send>(
     input: R,
     limits: &Limits,
     sink: &mut dyn Sink,
 ) -> Result<ExportStats, IngestError> {
-    let _ = (input, limits, sink);
-    todo!("ingest: containers, ChatGPT and Claude formats")
+    let input_bytes = Arc::new(AtomicU64::new(0));
+    let (pipe, mut feed) = feed::pipe(Arc::clone(&input_bytes));
+    let producer_limits = *limits;
+    let producer_count = Arc::clone(&input_bytes);
+    let mut stats = std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("fullpass-unpack".to_owned())
+            .spawn_scoped(scope, move || {
+                container::produce(input, producer_limits, producer_count, pipe)
+            })
+            .map_err(IngestError::Thread)?;
+        // Returning drops `feed`, which stops the producer if it is still running.
+        parse(&mut feed, limits, sink)
+    })?;
+    stats.compressed_bytes = input_bytes.load(Ordering::Relaxed);
+    Ok(stats)
+}
+
+/// The parsing side of [`read_export`].
+fn parse(
+    feed: &mut feed::Feed,
+    limits: &Limits,
+    sink: &mut dyn Sink,
+) -> Result<ExportStats, IngestError> {
+    let mut stats = ExportStats::default();
+    let mut seen = Seen::default();
+    let mut splitter = Splitter::new(feed, limits.max_conversation_bytes);
+    while splitter.next_document()?.is_some() {
+        while let Some(element) = splitter.next_element()? {
+            let (conversation, format) = convert(element, stats.conversations, &mut seen)?;
+            stats.format.get_or_insert(format);
+            count(&mut stats, &conversation);
+            sink.conversation(conversation)
+                .map_err(|Cancelled| IngestError::Cancelled)?;
+            if let Some(bytes_read) = splitter.progress_due() {
+                sink.progress(&Progress {
+                    bytes_read,
+                    conversations: stats.conversations,
+                })
+                .map_err(|Cancelled| IngestError::Cancelled)?;
+            }
+        }
+    }
+    stats.decompressed_bytes = splitter.decompressed_bytes();
+    stats.skipped_content_types = seen.skipped_content_types;
+    sink.progress(&Progress {
+        bytes_read: splitter.input_bytes(),
+        conversations: stats.conversations,
+    })
+    .map_err(|Cancelled| IngestError::Cancelled)?;
+    Ok(stats)
+}
+
+fn count(stats: &mut ExportStats, conversation: &Conversation) {
+    stats.conversations += 1;
+    stats.user_messages += conversation.user_messages().count() as u64;
+    for time in conversation.messages.iter().filter_map(|m| m.time) {
+        if stats.first_message.is_none_or(|first| time < first) {
+            stats.first_message = Some(time);
+        }
+        if stats.last_message.is_none_or(|last| time > last) {
+            stats.last_message = Some(time);
+        }
+    }
+}
+
+/// Parses one conversation element and reduces it, telling the formats
+/// apart by their keys.
+fn convert(
+    element: Element<'_>,
+    index: u64,
+    seen: &mut Seen,
+) -> Result<(Conversation, ExportFormat), IngestError> {
+    let mut raw: RawConversation<'_> =
+        serde_json::from_slice(element.bytes).map_err(|e| json_error(&element, &e))?;
+    if let Some(mapping) = raw.mapping.take() {
+        return Ok((
+            chatgpt::reduce(raw, mapping, index, seen),
+            ExportFormat::Chatgpt,
+        ));
+    }
+    if let Some(messages) = raw.chat_messages.take() {
+        return Ok((
+            claude::reduce(raw, messages, index, seen),
+            ExportFormat::Claude,
+        ));
+    }
+    // No messages at all: still a conversation if it looks like one.
+    if raw.current_node.0.is_some()
+        || raw.conversation_id.0.is_some()
+        || raw.create_time.0.is_some()
+    {
+        let empty = raw::Mapping::default();
+        return Ok((
+            chatgpt::reduce(raw, empty, index, seen),
+            ExportFormat::Chatgpt,
+        ));
+    }
+    if raw.uuid.0.is_some() || raw.created_at.0.is_some() {
+        let empty = raw::List::default();
+        return Ok((
+            claude::reduce(raw, empty, index, seen),
+            ExportFormat::Claude,
+        ));
+    }
+    Err(IngestError::Json {
+        file: element.file.to_owned(),
+        offset: element.offset,
+        detail: "expected a conversation (an object with `mapping` for ChatGPT or \
+                 `chat_messages` for Claude)"
+            .to_owned(),
+    })
+}
+
+/// A serde error inside an element, located by byte offset in the document.
+fn json_error(element: &Element<'_>, e: &serde_json::Error) -> IngestError {
+    let within = byte_index(element.bytes, e.line(), e.column());
+    let message = e.to_string();
+    let detail = match message.rfind(" at line ") {
+        Some(end) => message.get(..end).unwrap_or(&message),
+        None => &message,
+    };
+    IngestError::Json {
+        file: element.file.to_owned(),
+        offset: element.offset + within,
+        detail: format!(
+            "{detail} (in the conversation starting at byte {})",
+            element.offset
+        ),
+    }
+}
+
+/// The byte index of serde_json's 1-based line and column in `bytes`.
+fn byte_index(bytes: &[u8], line: usize, column: usize) -> u64 {
+    let line_start = if line > 1 {
+        memchr::memchr_iter(b'\n', bytes)
+            .nth(line - 2)
+            .map_or(bytes.len(), |newline| newline + 1)
+    } else {
+        0
+    };
+    (line_start + column.saturating_sub(1)).min(bytes.len()) as u64
 }

@@ -1,0 +1,406 @@
+//! The long-running process: listen for notifications, sweep as a backstop,
+//! claim within the concurrency limit, run jobs, shut down without stranding any.
+
+use crate::config::ListenMode;
+use crate::db::{self, Database, DbConfig, DbError, Listener, Notification};
+use crate::http::{HttpServer, HttpState, Readiness};
+use crate::telemetry;
+use crate::worker::{self, JobOutcome, JobSettings};
+use rand::RngExt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{Notify, Semaphore, mpsc};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use tracing::{Instrument, error, info, info_span, warn};
+
+/// The daemon's settings, validated.
+#[derive(Debug, Clone)]
+pub struct DaemonSettings {
+    pub db: DbConfig,
+    pub worker_id: String,
+    pub concurrency: usize,
+    pub sweep_interval: Duration,
+    pub listen_mode: ListenMode,
+    pub shutdown_grace: Duration,
+    /// Run the embedded migrations at start (off when the daemon's role may not).
+    pub migrate: bool,
+    /// Serve /healthz, /readyz and /metrics here.
+    pub http_addr: Option<std::net::SocketAddr>,
+    pub job: JobSettings,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(
+        "LISTEN does not deliver notifications on this connection (a transaction-mode pooler?); \
+         use a direct or session-mode connection, or FULLPASS_LISTEN_MODE=poll"
+    )]
+    ListenUnsupported,
+    #[error(transparent)]
+    Http(#[from] crate::http::HttpError),
+    #[error(transparent)]
+    Telemetry(#[from] crate::telemetry::TelemetryError),
+}
+
+/// Runs until `shutdown` is cancelled, then drains: running jobs get the grace
+/// period to finish, the rest are released back to `pending`.
+pub async fn run(settings: DaemonSettings, shutdown: CancellationToken) -> Result<(), DaemonError> {
+    if settings.migrate {
+        let applied = db::migrate(&settings.db).await?;
+        for name in applied {
+            info!(migration = %name, "applied migration");
+        }
+    }
+    let pool = settings.db.pool(settings.concurrency + 2)?;
+    // Fail fast on a bad URL or password rather than logging forever.
+    drop(pool.get().await?);
+
+    let readiness = Arc::new(Readiness::new());
+    readiness.set_db_ok(true);
+    let http_stop = CancellationToken::new();
+    let http = match settings.http_addr {
+        Some(addr) => {
+            let metrics = telemetry::install_metrics()?;
+            let server = HttpServer::bind(addr).await?;
+            info!(addr = %server.local_addr(), "serving /healthz, /readyz and /metrics");
+            let state = HttpState::new(readiness.clone(), pool.clone(), metrics);
+            let stop = http_stop.clone();
+            Some(tokio::spawn(async move {
+                if let Err(e) = server.serve(state, stop.cancelled_owned()).await {
+                    error!(error = %e, "the HTTP endpoint stopped");
+                }
+            }))
+        }
+        None => None,
+    };
+
+    let wake = Arc::new(Wake::default());
+    let listener =
+        spawn_listener(&settings, wake.clone(), readiness.clone(), shutdown.clone()).await?;
+    info!(
+        worker = %settings.worker_id,
+        concurrency = settings.concurrency,
+        storage = %settings.job.storage.describe(),
+        database = %settings.db.dbname(),
+        "fullpass is running"
+    );
+
+    let job_settings = Arc::new(settings.job.clone());
+    let release = CancellationToken::new();
+    let permits = Arc::new(Semaphore::new(settings.concurrency));
+    let mut jobs = JoinSet::new();
+    let mut sweep = tokio::time::interval(settings.sweep_interval);
+    sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+
+    loop {
+        tokio::select! {
+            biased;
+            _ = shutdown.cancelled() => break,
+            Some(done) = jobs.join_next(), if !jobs.is_empty() => log_join(done),
+            _ = wake.notify.notified() => {}
+            _ = sweep.tick() => rescue(&pool, job_settings.max_attempts).await,
+        }
+        fill(
+            &settings,
+            &pool,
+            &permits,
+            &mut jobs,
+            &job_settings,
+            &release,
+            &wake,
+        )
+        .await;
+    }
+
+    readiness.set_stopping();
+    listener.abort();
+    drain(jobs, settings.shutdown_grace, &release).await;
+    http_stop.cancel();
+    if let Some(http) = http {
+        let _ = http.await;
+    }
+    info!("fullpass stopped");
+    Ok(())
+}
+
+fn log_join(done: Result<(), tokio::task::JoinError>) {
+    if let Err(e) = done {
+        error!(error = %e, "a job task ended abnormally; its lease will expire and it will be rescued");
+    }
+}
+
+/// Claims jobs while there is capacity and claimable rows.
+async fn fill(
+    settings: &DaemonSettings,
+    pool: &Database,
+    permits: &Arc<Semaphore>,
+    jobs: &mut JoinSet<()>,
+    job_settings: &Arc<JobSettings>,
+    release: &CancellationToken,
+    wake: &Wake,
+) {
+    while let Ok(permit) = permits.clone().try_acquire_owned() {
+        let conn = match pool.get().await {
+            Ok(c) => c,
+            Err(e) => {
+                metrics::counter!(telemetry::DB_ERRORS, "kind" => "pool").increment(1);
+                warn!(error = %e, "no database connection to claim with");
+                return;
+            }
+        };
+        let claimed =
+            db::queue::claim_next(&**conn, &settings.worker_id, job_settings.lease, 1).await;
+        let job = match claimed {
+            Ok(mut rows) => match rows.pop() {
+                Some(job) => job,
+                None => return,
+            },
+            Err(e) => {
+                metrics::counter!(telemetry::DB_ERRORS, "kind" => "claim").increment(1);
+                warn!(error = %e, "claiming failed");
+                return;
+            }
+        };
+        metrics::counter!(telemetry::JOBS_CLAIMED).increment(1);
+        if let Some(waited) = wake.take_notified_at() {
+            metrics::histogram!(telemetry::CLAIM_LATENCY).record(waited.as_secs_f64());
+        }
+        let span =
+            info_span!("job", user_id = %job.user_id, attempt = job.attempt, job_id = %job.token);
+        let (job_settings, pool, release) = (job_settings.clone(), pool.clone(), release.clone());
+        jobs.spawn(
+            async move {
+                let _permit = permit;
+                metrics::gauge!(telemetry::JOBS_IN_FLIGHT).increment(1.0);
+                let started = Instant::now();
+                info!(storage_path = %job.storage_path, "claimed");
+                let outcome = worker::run_job(&job_settings, &pool, &conn, &job, &release).await;
+                metrics::histogram!(telemetry::JOB_DURATION)
+                    .record(started.elapsed().as_secs_f64());
+                metrics::gauge!(telemetry::JOBS_IN_FLIGHT).decrement(1.0);
+                let counter = match outcome {
+                    JobOutcome::Completed => telemetry::JOBS_COMPLETED,
+                    JobOutcome::Failed(_) => telemetry::JOBS_FAILED,
+                    JobOutcome::Retrying { .. } => telemetry::JOBS_RETRIED,
+                    JobOutcome::Released => telemetry::JOBS_RELEASED,
+                    JobOutcome::LostClaim => telemetry::JOBS_LOST,
+                };
+                metrics::counter!(counter).increment(1);
+            }
+            .instrument(span),
+        );
+    }
+}
+
+async fn rescue(pool: &Database, max_attempts: i32) {
+    let conn = match pool.get().await {
+        Ok(c) => c,
+        Err(e) => {
+            warn!(error = %e, "no database connection for the sweep");
+            return;
+        }
+    };
+    match db::queue::rescue_expired(&**conn, max_attempts).await {
+        Ok(rows) => {
+            for (user_id, status) in rows {
+                metrics::counter!(telemetry::JOBS_RESCUED).increment(1);
+                warn!(%user_id, new_status = %status, "rescued a claim whose worker stopped renewing it");
+            }
+        }
+        Err(e) => {
+            metrics::counter!(telemetry::DB_ERRORS, "kind" => "rescue").increment(1);
+            warn!(error = %e, "rescue sweep failed");
+        }
+    }
+}
+
+/// Running jobs get `grace` to finish; then the rest are told to release their rows.
+async fn drain(mut jobs: JoinSet<()>, grace: Duration, release: &CancellationToken) {
+    if jobs.is_empty() {
+        return;
+    }
+    info!(
+        jobs = jobs.len(),
+        grace_ms = grace.as_millis() as u64,
+        "shutting down: letting running jobs finish"
+    );
+    let finished = tokio::time::timeout(grace, async {
+        while let Some(done) = jobs.join_next().await {
+            log_join(done);
+        }
+    })
+    .await;
+    if finished.is_err() {
+        warn!(
+            jobs = jobs.len(),
+            "grace period over: releasing unfinished jobs"
+        );
+        release.cancel();
+        let released = tokio::time::timeout(Duration::from_secs(30), async {
+            while let Some(done) = jobs.join_next().await {
+                log_join(done);
+            }
+        })
+        .await;
+        if released.is_err() {
+            warn!(
+                "some jobs did not stop in time; their leases will expire and they will be rescued"
+            );
+        }
+    }
+}
+
+/// How the listener wakes the dispatcher: a coalescing signal, plus when the
+/// oldest unanswered notification arrived (for the claim-latency histogram).
+#[derive(Default)]
+struct Wake {
+    notify: Notify,
+    notified_at: std::sync::Mutex<Option<Instant>>,
+}
+
+impl Wake {
+    /// A notification arrived.
+    fn notified_now(&self) {
+        if let Ok(mut at) = self.notified_at.lock() {
+            at.get_or_insert_with(Instant::now);
+        }
+        self.notify.notify_one();
+    }
+
+    /// Look for work without a notification (after a reconnect).
+    fn sweep(&self) {
+        self.notify.notify_one();
+    }
+
+    fn take_notified_at(&self) -> Option<Duration> {
+        self.notified_at.lock().ok()?.take().map(|at| at.elapsed())
+    }
+}
+
+/// Capped exponential backoff with full jitter, for reconnecting.
+fn backoff(attempt: u32) -> Duration {
+    let cap = Duration::from_secs(30);
+    let raw = Duration::from_millis(200)
+        .saturating_mul(1 << attempt.min(10))
+        .min(cap);
+    raw.mul_f64(rand::rng().random_range(0.5..1.0))
+}
+
+/// Starts the listener supervisor. In `auto` mode a LISTEN that does not deliver
+/// (transaction pooler) turns into poll mode with a warning.
+async fn spawn_listener(
+    settings: &DaemonSettings,
+    wake: Arc<Wake>,
+    readiness: Arc<Readiness>,
+    shutdown: CancellationToken,
+) -> Result<tokio::task::JoinHandle<()>, DaemonError> {
+    if settings.listen_mode == ListenMode::Poll {
+        readiness.set_poll_mode(true);
+        info!(
+            interval_ms = settings.sweep_interval.as_millis() as u64,
+            "poll mode: finding work by sweeping only"
+        );
+        return Ok(tokio::spawn(async {}));
+    }
+    let (tx, mut rx) = mpsc::channel(1024);
+    let listener = Listener::start(&settings.db, tx.clone()).await?;
+    if !probe(&listener, &mut rx).await {
+        if settings.listen_mode == ListenMode::Listen {
+            return Err(DaemonError::ListenUnsupported);
+        }
+        warn!(
+            "LISTEN does not deliver notifications here (transaction pooler?); falling back to polling every {}",
+            humantime::format_duration(settings.sweep_interval)
+        );
+        readiness.set_poll_mode(true);
+        return Ok(tokio::spawn(async {}));
+    }
+    readiness.set_listening(true);
+    let db = settings.db.clone();
+    Ok(tokio::spawn(async move {
+        supervise(db, listener, tx, rx, wake, readiness, shutdown).await;
+    }))
+}
+
+/// Sends ourselves a notification and waits for it.
+async fn probe(listener: &Listener, rx: &mut mpsc::Receiver<Notification>) -> bool {
+    let token = format!("fullpass-probe:{}", uuid::Uuid::new_v4());
+    if let Err(e) = listener.notify_self(&token).await {
+        warn!(error = %e, "could not send the LISTEN probe");
+        return false;
+    }
+    let wait = async {
+        while let Some(n) = rx.recv().await {
+            if n == Notification::Job(token.clone()) {
+                return true;
+            }
+        }
+        false
+    };
+    tokio::time::timeout(Duration::from_secs(3), wait)
+        .await
+        .unwrap_or(false)
+}
+
+/// Keeps a LISTEN connection alive: wakes the dispatcher on every notification,
+/// checks the connection periodically, and reconnects (then sweeps) when it dies.
+async fn supervise(
+    db: DbConfig,
+    first: Listener,
+    tx: mpsc::Sender<Notification>,
+    mut rx: mpsc::Receiver<Notification>,
+    wake: Arc<Wake>,
+    readiness: Arc<Readiness>,
+    shutdown: CancellationToken,
+) {
+    let mut listener = Some(first);
+    let mut failures: u32 = 0;
+    let mut check = tokio::time::interval(Duration::from_secs(10));
+    check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let Some(current) = listener.as_ref() else {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tokio::time::sleep(backoff(failures)) => {}
+            }
+            match Listener::start(&db, tx.clone()).await {
+                Ok(l) => {
+                    info!("listener reconnected; sweeping for missed work");
+                    metrics::counter!(telemetry::LISTENER_RECONNECTS).increment(1);
+                    listener = Some(l);
+                    failures = 0;
+                    readiness.set_listening(true);
+                    wake.sweep();
+                }
+                Err(e) => {
+                    failures = failures.saturating_add(1);
+                    warn!(error = %e, "listener reconnect failed");
+                }
+            }
+            continue;
+        };
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            n = rx.recv() => match n {
+                Some(Notification::Job(_)) => wake.notified_now(),
+                Some(Notification::Lost(reason)) => {
+                    warn!(%reason, "listener connection lost; reconnecting");
+                    readiness.set_listening(false);
+                    listener = None;
+                }
+                None => return,
+            },
+            _ = check.tick() => {
+                let alive = tokio::time::timeout(Duration::from_secs(5), current.check()).await;
+                if !matches!(alive, Ok(Ok(()))) {
+                    warn!("listener connection is not answering; reconnecting");
+                    readiness.set_listening(false);
+                    listener = None;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,454 @@
+//! One claimed job, start to end: open the export, run the pass on a blocking
+//! thread while the lease is renewed, then complete, retry later, fail or release
+//! the row — always fenced by the claim token.
+
+use crate::db::queue::{self, ClaimedJob};
+use crate::db::{Database, DbError};
+use crate::extract::ExtractSettings;
+use crate::ingest::{Cancelled, IngestError, Limits, Progress};
+use crate::memory;
+use crate::pass::{self, PassOutput};
+use crate::storage::{Storage, StorageError};
+use crate::telemetry;
+use rand::RngExt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+/// Everything a job needs that does not change between jobs.
+#[derive(Debug, Clone)]
+pub struct JobSettings {
+    pub storage: Storage,
+    pub limits: Limits,
+    pub extract: ExtractSettings,
+    pub lease: Duration,
+    pub max_attempts: i32,
+    pub retry_base: Duration,
+    pub retry_max: Duration,
+    pub job_timeout: Duration,
+    pub alert_webhook_url: Option<String>,
+}
+
+/// How a job ended, from the queue's point of view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobOutcome {
+    Completed,
+    /// Failed for good; the row is `failed` with this reason.
+    Failed(String),
+    /// Transient failure; the row is `pending` again with a not-before time.
+    Retrying {
+        error: String,
+        delay: Duration,
+    },
+    /// Given back untouched (shutdown); pending at once, attempt not charged.
+    Released,
+    /// The claim was taken away (rescued); nothing was written.
+    LostClaim,
+}
+
+/// Why a job could not produce a memory.
+#[derive(Debug, thiserror::Error)]
+enum JobError {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
+    #[error("export is {size} bytes, over the limit of {limit} bytes")]
+    TooLarge { size: u64, limit: u64 },
+    #[error("the job took longer than its limit of {}", humantime::format_duration(*.0))]
+    TimedOut(Duration),
+    #[error("processing stopped unexpectedly: {0}")]
+    Crashed(String),
+}
+
+impl JobError {
+    fn is_transient(&self) -> bool {
+        match self {
+            JobError::Storage(e) => e.is_transient(),
+            JobError::Ingest(e) => e.is_transient(),
+            JobError::TimedOut(_) => true,
+            JobError::TooLarge { .. } | JobError::Crashed(_) => false,
+        }
+    }
+
+    /// One line a support person can act on.
+    fn one_line(&self) -> String {
+        let text = self.to_string();
+        let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        line.chars().take(500).collect()
+    }
+}
+
+/// Why the running pass was stopped.
+#[derive(Clone, Default)]
+struct StopReason {
+    stop: Arc<AtomicBool>,
+}
+
+impl StopReason {
+    fn trigger(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+    fn is_set(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+}
+
+/// Ends the pass at its next read once the job is told to stop, even when the
+/// export arrives too slowly for the reader to report progress.
+struct StoppableReader<R> {
+    inner: R,
+    stop: StopReason,
+}
+
+impl<R: std::io::Read> std::io::Read for StoppableReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.stop.is_set() {
+            return Err(std::io::Error::other("job stopped"));
+        }
+        self.inner.read(buf)
+    }
+}
+
+/// Progress shared between the blocking pass and the lease renewer.
+#[derive(Default)]
+struct SharedProgress {
+    /// 0 when storage did not say.
+    bytes_total: AtomicU64,
+    bytes_read: AtomicU64,
+    conversations: AtomicU64,
+}
+
+/// Delay before retry number `attempt` (1-based): base·2^(attempt-1), capped, ±25% jitter.
+pub fn retry_delay(attempt: i32, base: Duration, max: Duration) -> Duration {
+    let exp = u32::try_from(attempt.saturating_sub(1))
+        .unwrap_or(0)
+        .min(20);
+    let raw = base.saturating_mul(1u32 << exp).min(max);
+    let jitter = rand::rng().random_range(0.75..1.25);
+    raw.mul_f64(jitter).min(max)
+}
+
+/// Runs one claimed job on `conn` (the connection that claimed it) to the end.
+/// `release` is cancelled when the daemon shuts down past its grace period.
+pub async fn run_job(
+    settings: &JobSettings,
+    db: &Database,
+    conn: &tokio_postgres::Client,
+    job: &ClaimedJob,
+    release: &CancellationToken,
+) -> JobOutcome {
+    let started = Instant::now();
+    let stop = StopReason::default();
+    let progress = Arc::new(SharedProgress::default());
+    let lost = Arc::new(AtomicBool::new(false));
+
+    let work = process(settings, job, stop.clone(), progress.clone());
+    tokio::pin!(work);
+    let renew_every =
+        (settings.lease / 4).clamp(Duration::from_millis(100), Duration::from_secs(1));
+    let mut renew = tokio::time::interval(renew_every);
+    renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    renew.tick().await;
+    let deadline = tokio::time::sleep(settings.job_timeout);
+    tokio::pin!(deadline);
+    let mut timed_out = false;
+    let mut released = false;
+
+    // Once told to stop, the pass gets a moment to notice; a download stuck in a
+    // read that long is abandoned (the blocking thread ends at its next read).
+    let mut abandon: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
+    let result = loop {
+        tokio::select! {
+            result = &mut work => break Some(result),
+            _ = renew.tick(), if !lost.load(Ordering::Relaxed) => {
+                let p = serde_json::json!({
+                    "bytes_read": progress.bytes_read.load(Ordering::Relaxed),
+                    "bytes_total": match progress.bytes_total.load(Ordering::Relaxed) {
+                        0 => None,
+                        n => Some(n),
+                    },
+                    "conversations": progress.conversations.load(Ordering::Relaxed),
+                });
+                match queue::renew(conn, job, settings.lease, Some(&p)).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        warn!("claim lost while processing; stopping");
+                        lost.store(true, Ordering::Relaxed);
+                        stop.trigger();
+                    }
+                    Err(e) => {
+                        metrics::counter!(telemetry::DB_ERRORS, "kind" => "renew").increment(1);
+                        warn!(error = %e, "could not renew the claim");
+                    }
+                }
+            }
+            _ = &mut deadline, if !timed_out => {
+                timed_out = true;
+                stop.trigger();
+            }
+            _ = release.cancelled(), if !released => {
+                released = true;
+                stop.trigger();
+            }
+            _ = async {
+                match abandon.as_mut() {
+                    Some(sleep) => sleep.await,
+                    None => std::future::pending().await,
+                }
+            } => break None,
+        }
+        if stop.is_set() && abandon.is_none() {
+            abandon = Some(Box::pin(tokio::time::sleep(Duration::from_secs(5))));
+        }
+    };
+
+    let result = match result {
+        Some(Ok(output)) => Ok(output),
+        _ if lost.load(Ordering::Relaxed) => return JobOutcome::LostClaim,
+        _ if released => return finish_release(db, conn, job).await,
+        _ if timed_out => Err(JobError::TimedOut(settings.job_timeout)),
+        Some(Err(e)) => Err(e),
+        None => Err(JobError::Crashed("stopped without a reason".to_owned())),
+    };
+    let elapsed = started.elapsed();
+    match result {
+        Ok(output) => {
+            let md = memory::render_markdown(&output.facts);
+            let facts = memory::render_json(&output.facts);
+            let stats = serde_json::to_value(&output.stats).unwrap_or(serde_json::Value::Null);
+            metrics::counter!(telemetry::BYTES_PROCESSED).increment(output.stats.compressed_bytes);
+            metrics::counter!(telemetry::CONVERSATIONS_PROCESSED)
+                .increment(output.stats.conversations);
+            let written = write_with_retry(db, conn, "completing", |c| {
+                let (md, facts, stats) = (&md, &facts, &stats);
+                async move { queue::complete(&*c, job, md, facts, stats).await }
+            })
+            .await;
+            match written {
+                Some(true) => {
+                    info!(
+                        elapsed_ms = elapsed.as_millis() as u64,
+                        conversations = output.stats.conversations,
+                        user_messages = output.stats.user_messages,
+                        facts = output.facts.len(),
+                        "full pass complete"
+                    );
+                    JobOutcome::Completed
+                }
+                Some(false) => JobOutcome::LostClaim,
+                None => JobOutcome::Retrying {
+                    error: "could not write the result".to_owned(),
+                    delay: settings.lease,
+                },
+            }
+        }
+        Err(error) => {
+            let message = error.one_line();
+            if let JobError::Storage(e) = &error {
+                metrics::counter!(telemetry::STORAGE_ERRORS, "kind" => storage_error_kind(e))
+                    .increment(1);
+            }
+            if error.is_transient() && job.attempt < settings.max_attempts {
+                let delay = retry_delay(job.attempt, settings.retry_base, settings.retry_max);
+                let shown = format!("attempt {} failed, retrying: {message}", job.attempt);
+                let written = write_with_retry(db, conn, "scheduling a retry", |c| {
+                    let shown = &shown;
+                    async move { queue::retry_later(&*c, job, shown, delay).await }
+                })
+                .await;
+                warn!(error = %message, retry_in_ms = delay.as_millis() as u64, "transient failure; will retry");
+                match written {
+                    Some(false) => JobOutcome::LostClaim,
+                    _ => JobOutcome::Retrying {
+                        error: message,
+                        delay,
+                    },
+                }
+            } else {
+                let shown = if error.is_transient() {
+                    format!("{message} (gave up after {} attempts)", job.attempt)
+                } else {
+                    message.clone()
+                };
+                let written = write_with_retry(db, conn, "failing", |c| {
+                    let shown = &shown;
+                    async move { queue::fail(&*c, job, shown).await }
+                })
+                .await;
+                warn!(error = %shown, "full pass failed");
+                if written == Some(false) {
+                    return JobOutcome::LostClaim;
+                }
+                if let Some(url) = &settings.alert_webhook_url {
+                    spawn_alert(url.clone(), job, &shown);
+                }
+                JobOutcome::Failed(shown)
+            }
+        }
+    }
+}
+
+fn storage_error_kind(e: &StorageError) -> &'static str {
+    match e {
+        StorageError::InvalidPath { .. } => "invalid_path",
+        StorageError::NotFound(_) => "not_found",
+        StorageError::Denied { .. } => "denied",
+        StorageError::Http { .. } => "http",
+        StorageError::Network { .. } => "network",
+        StorageError::Io { .. } => "io",
+    }
+}
+
+async fn finish_release(
+    db: &Database,
+    conn: &tokio_postgres::Client,
+    job: &ClaimedJob,
+) -> JobOutcome {
+    let written = write_with_retry(db, conn, "releasing", |c| async move {
+        queue::release(&*c, job).await
+    })
+    .await;
+    match written {
+        Some(false) => JobOutcome::LostClaim,
+        _ => {
+            info!("released unfinished job for another worker");
+            JobOutcome::Released
+        }
+    }
+}
+
+/// Either the job's own connection or a fresh one from the pool after it broke.
+enum Conn<'a> {
+    Job(&'a tokio_postgres::Client),
+    Pooled(Box<deadpool_postgres::Object>),
+}
+
+impl std::ops::Deref for Conn<'_> {
+    type Target = tokio_postgres::Client;
+    fn deref(&self) -> &tokio_postgres::Client {
+        match self {
+            Conn::Job(c) => c,
+            Conn::Pooled(o) => o,
+        }
+    }
+}
+
+/// Writes a final state: first on the job's own connection; if that fails
+/// (database restarted, connection reset), a few more times on fresh pooled
+/// connections. `None` if every try failed — the lease then runs out and the row
+/// is rescued, so the job is never lost.
+async fn write_with_retry<'a, F, Fut>(
+    db: &Database,
+    conn: &'a tokio_postgres::Client,
+    what: &'static str,
+    mut write: F,
+) -> Option<bool>
+where
+    F: FnMut(Conn<'a>) -> Fut,
+    Fut: std::future::Future<Output = Result<bool, DbError>>,
+{
+    let mut delay = Duration::from_millis(200);
+    for attempt in 0..6 {
+        let c = if attempt == 0 && !conn.is_closed() {
+            Conn::Job(conn)
+        } else {
+            match db.get().await {
+                Ok(o) => Conn::Pooled(Box::new(o)),
+                Err(e) => {
+                    warn!(error = %e, "{what}: no database connection");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(5));
+                    continue;
+                }
+            }
+        };
+        match write(c).await {
+            Ok(done) => return Some(done),
+            Err(e) => {
+                metrics::counter!(telemetry::DB_ERRORS, "kind" => "write").increment(1);
+                warn!(error = %e, "{what} failed; trying again");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+    None
+}
+
+/// Opens the export and runs the pass on a blocking thread fed by the stream.
+async fn process(
+    settings: &JobSettings,
+    job: &ClaimedJob,
+    stop: StopReason,
+    progress: Arc<SharedProgress>,
+) -> Result<PassOutput, JobError> {
+    let stream = settings.storage.open(&job.storage_path).await?;
+    if let Some(size) = stream.size
+        && size > settings.limits.max_compressed_bytes
+    {
+        return Err(JobError::TooLarge {
+            size,
+            limit: settings.limits.max_compressed_bytes,
+        });
+    }
+    progress
+        .bytes_total
+        .store(stream.size.unwrap_or(0), Ordering::Relaxed);
+    let reader = StoppableReader {
+        inner: tokio_util::io::SyncIoBridge::new(stream.body),
+        stop: stop.clone(),
+    };
+    let limits = settings.limits;
+    let extract = settings.extract.clone();
+    let handle = tokio::task::spawn_blocking(move || {
+        let reader = std::io::BufReader::with_capacity(256 * 1024, reader);
+        pass::run(reader, &limits, &extract, |p: &Progress| {
+            progress.bytes_read.store(p.bytes_read, Ordering::Relaxed);
+            progress
+                .conversations
+                .store(p.conversations, Ordering::Relaxed);
+            if stop.is_set() {
+                Err(Cancelled)
+            } else {
+                Ok(())
+            }
+        })
+    });
+    match handle.await {
+        Ok(result) => Ok(result?),
+        Err(e) => Err(JobError::Crashed(e.to_string())),
+    }
+}
+
+/// Best effort: a short POST that never blocks or fails the job.
+fn spawn_alert(url: String, job: &ClaimedJob, error: &str) {
+    let text = format!(
+        "fullpass: full pass for user {} failed (attempt {}): {}",
+        job.user_id, job.attempt, error
+    );
+    tokio::spawn(async move {
+        let client = match reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()
+        {
+            Ok(c) => c,
+            Err(_) => return,
+        };
+        match client
+            .post(&url)
+            .json(&serde_json::json!({ "text": text }))
+            .send()
+            .await
+        {
+            Ok(r) if r.status().is_success() => {}
+            Ok(r) => warn!(
+                status = r.status().as_u16(),
+                "alert webhook refused the alert"
+            ),
+            Err(e) => warn!(error = %e, "alert webhook unreachable"),
+        }
+    });
+}

@@ -1,0 +1,137 @@
+//! The queue's state transitions and fencing, statement by statement.
+
+mod common;
+
+use common::{insert_profile, migrated, row};
+use fullpass::db::queue;
+use serde_json::json;
+use std::time::Duration;
+
+const LEASE: Duration = Duration::from_secs(30);
+
+#[tokio::test]
+async fn claims_are_exclusive_and_skip_rows_without_a_path() {
+    let db = migrated().await;
+    let c = db.client().await;
+    let a = insert_profile(&c, Some("b/a"), Some("pending")).await;
+    let _no_path = insert_profile(&c, None, Some("pending")).await;
+    let _done = insert_profile(&c, Some("b/c"), Some("complete")).await;
+    let first = queue::claim_next(&c, "w1", LEASE, 10).await.unwrap();
+    assert_eq!(first.iter().map(|j| j.user_id).collect::<Vec<_>>(), vec![a]);
+    let second = queue::claim_next(&c, "w2", LEASE, 10).await.unwrap();
+    assert!(second.is_empty(), "a processing row was claimed twice");
+    let r = row(&c, a).await;
+    assert_eq!((r.status.as_deref(), r.attempts), (Some("processing"), 1));
+}
+
+#[tokio::test]
+async fn completion_is_fenced_by_the_claim_token() {
+    let db = migrated().await;
+    let c = db.client().await;
+    let id = insert_profile(&c, Some("b/a"), Some("pending")).await;
+    let slow = queue::claim_next(&c, "slow", Duration::from_millis(1), 1)
+        .await
+        .unwrap()
+        .remove(0);
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    // The slow worker's lease expired: rescued, then claimed by another worker.
+    let rescued = queue::rescue_expired(&c, 5).await.unwrap();
+    assert_eq!(rescued, vec![(id, "pending".to_owned())]);
+    let fast = queue::claim_next(&c, "fast", LEASE, 1)
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(fast.attempt, 2);
+    assert!(
+        queue::complete(&c, &fast, "## Memory\n- fresh\n", &json!([]), &json!({}))
+            .await
+            .unwrap()
+    );
+    // The slow worker finishes late: none of its writes land.
+    assert!(
+        !queue::complete(&c, &slow, "stale", &json!([]), &json!({}))
+            .await
+            .unwrap()
+    );
+    assert!(!queue::fail(&c, &slow, "stale error").await.unwrap());
+    assert!(
+        !queue::retry_later(&c, &slow, "stale", Duration::ZERO)
+            .await
+            .unwrap()
+    );
+    assert!(!queue::release(&c, &slow).await.unwrap());
+    assert!(!queue::renew(&c, &slow, LEASE, None).await.unwrap());
+    let r = row(&c, id).await;
+    assert_eq!(r.status.as_deref(), Some("complete"));
+    assert_eq!(r.memory_md.as_deref(), Some("## Memory\n- fresh\n"));
+    assert_eq!((r.attempts, r.rescues, r.error), (2, 1, None));
+}
+
+#[tokio::test]
+async fn release_gives_the_row_back_without_charging_an_attempt() {
+    let db = migrated().await;
+    let c = db.client().await;
+    let id = insert_profile(&c, Some("b/a"), Some("pending")).await;
+    let job = queue::claim_next(&c, "w", LEASE, 1)
+        .await
+        .unwrap()
+        .remove(0);
+    assert!(queue::release(&c, &job).await.unwrap());
+    let r = row(&c, id).await;
+    assert_eq!((r.status.as_deref(), r.attempts), (Some("pending"), 0));
+    let again = queue::claim_next(&c, "w", LEASE, 1).await.unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].attempt, 1);
+}
+
+#[tokio::test]
+async fn rescue_fails_a_row_that_is_out_of_attempts() {
+    let db = migrated().await;
+    let c = db.client().await;
+    let id = insert_profile(&c, Some("b/a"), Some("pending")).await;
+    let _job = queue::claim_next(&c, "w", Duration::from_millis(1), 1)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let rescued = queue::rescue_expired(&c, 1).await.unwrap();
+    assert_eq!(rescued, vec![(id, "failed".to_owned())]);
+    let r = row(&c, id).await;
+    assert!(r.error.unwrap().contains("stopped renewing"));
+}
+
+#[tokio::test]
+async fn live_leases_are_not_rescued_and_renewal_extends_them() {
+    let db = migrated().await;
+    let c = db.client().await;
+    insert_profile(&c, Some("b/a"), Some("pending")).await;
+    let job = queue::claim_next(&c, "w", Duration::from_millis(300), 1)
+        .await
+        .unwrap()
+        .remove(0);
+    for _ in 0..4 {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        assert!(
+            queue::renew(
+                &c,
+                &job,
+                Duration::from_millis(300),
+                Some(&json!({"bytes_read": 1}))
+            )
+            .await
+            .unwrap()
+        );
+        assert!(queue::rescue_expired(&c, 5).await.unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn status_counts_rows() {
+    let db = migrated().await;
+    let c = db.client().await;
+    insert_profile(&c, Some("b/a"), Some("pending")).await;
+    insert_profile(&c, None, Some("pending")).await;
+    insert_profile(&c, Some("b/c"), Some("failed")).await;
+    let s = queue::status(&c).await.unwrap();
+    assert_eq!((s.pending, s.claimable, s.failed, s.complete), (2, 1, 1, 0));
+    assert!(s.oldest_claimable_secs.is_some());
+}
