@@ -659,17 +659,7 @@ async fn large_candidate_sets_are_reduced_per_category_in_batches_of_ids() {
 
 #[tokio::test]
 async fn a_killed_job_resumes_without_requesting_finished_chunks_again() {
-    let db = common::TestDb::new().await;
-    // The local server's certificate is self-signed: migrate without TLS unless the URL says otherwise.
-    let url = if db.url.contains("sslmode=") {
-        db.url.clone()
-    } else if db.url.contains('?') {
-        format!("{}&sslmode=disable", db.url)
-    } else {
-        format!("{}?sslmode=disable", db.url)
-    };
-    let config = fullpass::db::DbConfig::from_url(&url).unwrap();
-    fullpass::db::migrate(&config).await.unwrap();
+    let db = common::migrated().await;
     let client = db.client().await;
     let user_id = uuid::Uuid::new_v4();
     client
@@ -774,4 +764,125 @@ async fn jobs_can_run_on_spawned_tasks() {
         &usage,
         |_| Ok(()),
     ));
+}
+
+/// A small ChatGPT export: one conversation whose first user message was edited
+/// (the abandoned version must not be read), gzip-compressed.
+fn chatgpt_export() -> Vec<u8> {
+    let node = |id: &str, role: &str, time: f64, text: &str, parent: &str, children: &[&str]| {
+        json!({
+            "id": id,
+            "message": {
+                "id": id,
+                "author": {"role": role},
+                "create_time": time,
+                "content": {"content_type": "text", "parts": [text]},
+                "recipient": "all",
+            },
+            "parent": parent,
+            "children": children,
+        })
+    };
+    let export = json!([{
+        "title": "Moving abroad",
+        "create_time": 1714000000.0,
+        "update_time": 1714000300.0,
+        "conversation_id": "conv-e2e",
+        "mapping": {
+            "root": {"id": "root", "message": null, "parent": null, "children": ["old", "new"]},
+            "old": node("old", "user", 1714000000.0, "I live in Madrid", "root", &[]),
+            "new": node("new", "user", 1714000100.0, "I live in Lima and I work as a chef", "root", &["answer"]),
+            "answer": node("answer", "assistant", 1714000200.0, "Lima is lovely. What do you cook?", "new", &["more"]),
+            "more": node("more", "user", 1714000300.0, "Mostly ceviche. I have a dog named Taco", "answer", &[]),
+        },
+        "current_node": "more",
+    }]);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, export.to_string().as_bytes()).unwrap();
+    gz.finish().unwrap()
+}
+
+#[tokio::test]
+async fn a_whole_export_through_the_reader() {
+    let server = FakeLlm::start(|_| Reply::Model).await;
+    let extractor = extractor(openai(&server));
+    let usage = extractor.new_usage();
+    let out = extractor
+        .extract_export(
+            std::io::Cursor::new(chatgpt_export()),
+            fullpass::ingest::Limits::default(),
+            None,
+            &usage,
+            |_| Ok(()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(out.stats.conversations, 1);
+    assert_eq!(
+        values(&out.facts),
+        ["Lives in Lima", "Works as a chef", "Has a dog named Taco"]
+    );
+    let lima = find(&out.facts, "Lives in Lima").unwrap();
+    assert_eq!(lima.conversations, ["conv-e2e"]);
+    assert_eq!(lima.first_seen, NaiveDate::from_ymd_opt(2024, 4, 24));
+    assert_eq!(out.usage, usage.snapshot());
+    assert_eq!(out.usage.chunks, 1);
+    let map = server
+        .seen()
+        .into_iter()
+        .find(|r| r.kind == Kind::Map)
+        .unwrap();
+    assert!(
+        !map.input.contains("Madrid"),
+        "the abandoned branch was sent"
+    );
+    assert!(
+        map.input
+            .contains("[assistant, cut] Lima is lovely. What do you cook?\n[user] Mostly ceviche.")
+    );
+}
+
+#[tokio::test]
+async fn an_unreadable_export_is_an_ingest_error_and_costs_nothing() {
+    let server = FakeLlm::start(|_| Reply::Model).await;
+    let extractor = extractor(openai(&server));
+    let usage = extractor.new_usage();
+    let mut broken = chatgpt_export();
+    broken.truncate(broken.len() / 2);
+    let error = extractor
+        .extract_export(
+            std::io::Cursor::new(broken),
+            fullpass::ingest::Limits::default(),
+            None,
+            &usage,
+            |_| Ok(()),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(error, LlmError::Ingest(_)), "{error}");
+    assert_eq!(server.requests(), 0);
+}
+
+#[tokio::test]
+async fn a_read_stopped_by_the_caller_is_reported_as_cancelled() {
+    let server = FakeLlm::start(|_| Reply::Model).await;
+    let extractor = extractor(openai(&server));
+    let usage = extractor.new_usage();
+    let error = extractor
+        .extract_export(
+            std::io::Cursor::new(chatgpt_export()),
+            fullpass::ingest::Limits::default(),
+            None,
+            &usage,
+            |_| Err(fullpass::ingest::Cancelled),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            LlmError::Ingest(fullpass::ingest::IngestError::Cancelled)
+        ),
+        "{error}"
+    );
 }

@@ -2,7 +2,8 @@
 //! conversation at a time, as ingest reads them.
 //!
 //! A chunk is plain text the model reads: per conversation a header with a short
-//! label (`c1`, `c2`, ...), its date and title, then the user's messages, each after
+//! label (`c1`, `c2`, ...), its date and title, then the user's messages (their own
+//! words: pasted material left out), each after
 //! a hard-trimmed excerpt of the assistant message it answers (context only). The
 //! labels map back to conversation ids and dates here, so the model never has to
 //! copy ids or dates: facts cite labels, fullpass fills in the rest.
@@ -183,7 +184,8 @@ impl ChunkPacker {
             match message.role {
                 Role::Assistant => previous_assistant = Some(&message.text),
                 Role::User => {
-                    let text = self.redacted(&message.text);
+                    // Pasted documents are not the user's words, and cost the most tokens.
+                    let text = self.redacted(message.own_text());
                     let context = previous_assistant.take();
                     if text.is_empty() {
                         continue;
@@ -479,6 +481,24 @@ mod tests {
                 "message {i} lost"
             );
         }
+    }
+
+    #[test]
+    fn pasted_material_is_left_out() {
+        let mut p = packer(2000);
+        let text = format!(
+            "Please review my cover letter, I'm a chemist.{}letter.txt]\nDear hiring manager, I am a pilot.{}",
+            crate::ingest::PASTED_START,
+            crate::ingest::PASTED_END
+        );
+        p.push(&conversation("paste", vec![message(Role::User, &text, 1)]));
+        let chunk = p.finish().unwrap();
+        assert!(
+            chunk
+                .text
+                .contains("[user] Please review my cover letter, I'm a chemist.\n")
+        );
+        assert!(!chunk.text.contains("pilot"));
     }
 
     #[test]

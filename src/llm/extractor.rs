@@ -190,7 +190,8 @@ impl LlmExtractor {
 
     /// Reads a whole export (on a blocking thread) while mapping its chunks, then
     /// reduces: `fullpass process --extractor llm`, and the worker with a reader over
-    /// the storage stream. `on_progress` is called as ingest reads; `Err(Cancelled)` stops.
+    /// the storage stream. `on_progress` is called as ingest reads; `Err(Cancelled)`
+    /// stops reading (requests in flight finish; dropping the future stops them too).
     pub async fn extract_export<R, P>(
         &self,
         input: R,
@@ -215,9 +216,13 @@ impl LlmExtractor {
         let (extracted, read) = tokio::join!(self.run(chunks, checkpoints, usage), reader);
         let stats = match read {
             Ok(Ok(stats)) => stats,
-            // The extractor's own failure closed the channel and stopped the reader.
             Ok(Err(IngestError::Cancelled)) => {
-                return Err(extracted.err().unwrap_or(LlmError::InputIncomplete));
+                return Err(match extracted {
+                    // The extractor failed first: closing the channel stopped the reader.
+                    Err(e) if !matches!(e, LlmError::InputIncomplete) => e,
+                    // The caller stopped the read (on_progress said so).
+                    _ => LlmError::Ingest(IngestError::Cancelled),
+                });
             }
             Ok(Err(e)) => return Err(LlmError::Ingest(e)),
             Err(join) => {
