@@ -67,12 +67,11 @@ impl Checkpoints<'_> {
         facts: &[Fact],
         cost: &ChunkCost,
     ) -> Result<(), LlmError> {
-        let facts = serde_json::to_value(facts).unwrap_or(serde_json::Value::Null);
-        let cost = serde_json::to_value(cost).unwrap_or(serde_json::Value::Null);
-        if facts.is_null() {
-            // Facts always serialise; if they ever did not, the chunk is simply redone next time.
+        // Facts always serialise; if they ever did not, the chunk would simply be redone next time.
+        let (Ok(facts), Ok(cost)) = (serde_json::to_value(facts), serde_json::to_value(cost))
+        else {
             return Ok(());
-        }
+        };
         self.client
             .execute(SAVE, &[&self.user_id, &chunk_hash, &model, &facts, &cost])
             .await

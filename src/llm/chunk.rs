@@ -121,7 +121,7 @@ fn flatten(text: &str) -> String {
     out
 }
 
-/// `text` cut to about `max` characters, keeping its start and its end.
+/// `text` cut to its first `head` and last `tail` characters around an ellipsis, if longer.
 fn cut_middle(text: &str, head: usize, tail: usize) -> String {
     let count = text.chars().count();
     if count <= head + tail + 3 {
@@ -252,15 +252,17 @@ impl ChunkPacker {
         let mut current: Option<usize> = None;
         let mut continued = false;
         for entry in entries {
-            let header = match current {
-                Some(_) => None,
-                None => Some(self.header(conversation, continued)),
-            };
-            let header_chars = header.as_ref().map_or(0, |h| h.chars().count() + 1);
-            if self.chars > 0 && self.chars + header_chars + entry.chars > self.max_chars {
-                full.extend(self.close());
-                current = None;
-                continued = true;
+            if self.chars > 0 {
+                let header_chars = match current {
+                    Some(_) => 0,
+                    None => self.header(conversation, continued).chars().count() + 1,
+                };
+                if self.chars + header_chars + entry.chars > self.max_chars {
+                    full.extend(self.close());
+                    // "(continued)" only when part of this conversation is in the closed chunk.
+                    continued = current.is_some();
+                    current = None;
+                }
             }
             let position = match current {
                 Some(p) => p,
@@ -499,6 +501,21 @@ mod tests {
                 .contains("[user] Please review my cover letter, I'm a chemist.\n")
         );
         assert!(!chunk.text.contains("pilot"));
+    }
+
+    #[test]
+    fn a_conversation_that_starts_a_chunk_is_not_marked_continued() {
+        let mut p = packer(200);
+        let text = "y".repeat(390);
+        let mut chunks = p.push(&conversation("first", vec![message(Role::User, &text, 1)]));
+        chunks.extend(p.push(&conversation("second", vec![message(Role::User, &text, 2)])));
+        chunks.extend(p.finish());
+        assert_eq!(chunks.len(), 2);
+        assert!(
+            chunks[1]
+                .text
+                .starts_with("## c1 | 2024-03-02 | About second\n")
+        );
     }
 
     #[test]

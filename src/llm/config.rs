@@ -131,7 +131,7 @@ pub struct LlmArgs {
     pub llm_retry_max: Duration,
 
     /// Most facts shown to the model in one reduce (deduplication) request.
-    #[arg(long, env = "FULLPASS_LLM_REDUCE_BATCH", default_value_t = 150)]
+    #[arg(long, env = "FULLPASS_LLM_REDUCE_BATCH", default_value_t = 100)]
     pub llm_reduce_batch: usize,
 }
 
