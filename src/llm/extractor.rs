@@ -94,7 +94,7 @@ impl LlmExtractor {
             });
         let mut mapped = feed
             .map(|chunk| self.map_chunk(chunk, checkpoints, usage))
-            .buffer_unordered(self.config.concurrency);
+            .buffer_unordered(self.config.concurrency.max(1));
         let mut by_chunk: Vec<(u64, Vec<Fact>)> = Vec::new();
         while let Some(result) = mapped.next().await {
             by_chunk.push(result?);

@@ -296,7 +296,7 @@ impl Reducer<'_> {
     async fn round(&self, batches: Vec<Vec<Fact>>) -> Result<Vec<Fact>, LlmError> {
         let mut results = futures_util::stream::iter(batches)
             .map(|batch| self.batch(batch))
-            .buffer_unordered(self.config.concurrency);
+            .buffer_unordered(self.config.concurrency.max(1));
         let mut out = Vec::new();
         while let Some(result) = results.next().await {
             out.extend(result?);
