@@ -8,6 +8,7 @@
 //! [`llm`] is the alternative extractor: a language model proposes the facts.
 //! [`pass`] runs ingest → extract on one export; [`worker`] runs one claimed job;
 //! [`daemon`] ties listening, claiming, concurrency and shutdown together.
+//! [`synth`] writes synthetic exports for tests and benchmarks.
 
 pub mod config;
 pub mod daemon;
@@ -21,5 +22,6 @@ pub mod llm;
 pub mod memory;
 pub mod pass;
 pub mod storage;
+pub mod synth;
 pub mod telemetry;
 pub mod worker;

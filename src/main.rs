@@ -80,6 +80,31 @@ enum Command {
         #[command(flatten)]
         processing: ProcessingArgs,
     },
+    /// Write a synthetic export (for tests and benchmarks), streaming: any size
+    /// in flat memory. Prints what a correct reader must find in it.
+    GenExport {
+        /// Number of conversations to write.
+        #[arg(long, required_unless_present = "bytes", conflicts_with = "bytes")]
+        conversations: Option<u64>,
+        /// Write at least this much JSON (before compression), e.g. 1GiB.
+        #[arg(long, value_parser = fullpass::config::parse_bytes)]
+        bytes: Option<u64>,
+        /// Where to write the export.
+        #[arg(long)]
+        out: PathBuf,
+        /// Seed: the same seed writes the same export.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// chatgpt or claude.
+        #[arg(long, default_value = "chatgpt")]
+        format: fullpass::synth::Format,
+        /// gzip, zip or json.
+        #[arg(long, default_value = "gzip")]
+        container: fullpass::synth::Container,
+        /// For a ChatGPT zip: split the conversations over this many files.
+        #[arg(long, default_value_t = 1)]
+        shards: u32,
+    },
     /// Make a user's full pass pending again (a fresh request: attempts reset).
     Requeue {
         /// The user's id; or --all-failed.
@@ -207,6 +232,38 @@ async fn dispatch(command: Command) -> Result<ExitCode, String> {
             json,
             processing,
         } => process_file(&file, json, &processing).await,
+        Command::GenExport {
+            conversations,
+            bytes,
+            out,
+            seed,
+            format,
+            container,
+            shards,
+        } => {
+            let amount = match (conversations, bytes) {
+                (Some(n), _) => fullpass::synth::Amount::Conversations(n),
+                (None, Some(b)) => fullpass::synth::Amount::Bytes(b),
+                (None, None) => {
+                    return Err("gen-export: give --conversations or --bytes".to_owned());
+                }
+            };
+            let options = fullpass::synth::Options {
+                seed,
+                format,
+                container,
+                amount,
+                shards,
+            };
+            let summary = tokio::task::spawn_blocking(move || {
+                fullpass::synth::write_export(&out, &options)
+                    .map_err(|e| format!("{}: {e}", out.display()))
+            })
+            .await
+            .map_err(|e| format!("gen-export stopped: {e}"))??;
+            println!("{summary:#?}");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Inspect {
             file,
             conversations,

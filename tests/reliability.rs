@@ -512,3 +512,36 @@ async fn a_job_that_fails_for_good_posts_an_alert() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn a_job_past_its_time_limit_is_cancelled_and_retried() {
+    let db = migrated().await;
+    let server = StorageServer::start().await;
+    let path = "imports/slow.json";
+    server.put(path, slow_export());
+    // The first download would take minutes; the retry is served at once.
+    server.script(
+        path,
+        vec![Behaviour::Trickle {
+            chunk: 512,
+            every: Duration::from_millis(200),
+        }],
+    );
+    let c = db.client().await;
+    install_audit(&c).await;
+    let dir = tempfile::tempdir().unwrap();
+    let _d = spawn(
+        &db,
+        dir.path(),
+        &env_of(&server, &[("FULLPASS_JOB_TIMEOUT", "1s")]),
+    );
+    let id = insert_profile(&c, Some(path), Some("pending")).await;
+    let r = wait_for_status(&c, id, &["complete", "failed"], WAIT).await;
+    assert_eq!(
+        (r.status.as_deref(), r.attempts),
+        (Some("complete"), 2),
+        "{r:?}"
+    );
+    // The timed-out attempt went back to pending for its retry.
+    assert_eq!(audit_count(&c, "pending").await, 1);
+}
