@@ -886,3 +886,36 @@ async fn a_read_stopped_by_the_caller_is_reported_as_cancelled() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn the_builtin_secret_filter_and_consolidator_plug_in() {
+    let server = FakeLlm::start(|_| Reply::Model).await;
+    let rules = Arc::new(fullpass::llm::BuiltinRules {
+        settings: fullpass::extract::ExtractSettings::default(),
+    });
+    let extractor = LlmExtractor::new(openai(&server).validate().unwrap(), rules).unwrap();
+    let key = "sk-proj-Q2x9Lm4Vt7Rb1Nc8Kd3Hf6Jw0Ps5Yz";
+    let export = vec![
+        conversation("a", 1, &["I live in Oslo and I work as a carpenter"]),
+        conversation("b", 3, &[&format!("Why is my key {key} rejected?")]),
+        conversation("c", 8, &["I no longer live in Oslo. I live in Bergen now"]),
+    ];
+    let (facts, usage) = extract(&extractor, export, None).await;
+    let facts = facts.unwrap();
+    for request in server.seen() {
+        assert!(!request.body.to_string().contains(key));
+    }
+    assert!(server.seen()[0].input.contains("[REDACTED]"));
+    let bergen = find(&facts, "Lives in Bergen").expect("current home");
+    assert!(!bergen.ended);
+    // Oslo is not a current home any more: gone, past, or a previous value of Bergen.
+    assert!(
+        facts.iter().all(|f| f.value != "Lives in Oslo" || f.ended),
+        "{facts:#?}"
+    );
+    assert!(find(&facts, "Works as a carpenter").is_some());
+    assert_eq!(usage.facts_proposed, 4);
+    let markdown = fullpass::memory::render_markdown(&facts);
+    assert!(markdown.contains("Bergen"), "{markdown}");
+    assert!(markdown.contains("carpenter"), "{markdown}");
+}

@@ -5,14 +5,12 @@ use super::api::{Answer, Reply};
 use super::chunk::Chunk;
 use super::repair::extract_json;
 use super::rules::ExtractRules;
-use crate::extract::{Category, Fact, Source};
+use crate::extract::{Category, Fact, MAX_CONVERSATION_IDS, Source};
 use serde_json::Value;
 
 /// Longest statement accepted: longer ones are text dumps, not facts.
 const MAX_STATEMENT_CHARS: usize = 300;
 const MAX_SLOT_CHARS: usize = 40;
-/// Conversation ids kept per fact (the full count is in `mentions`).
-pub const MAX_CONVERSATION_IDS: usize = 20;
 
 /// The facts of one map answer, and what validation dropped.
 #[derive(Debug, Default)]
@@ -123,6 +121,7 @@ fn fact_from_item(item: &Value, chunk: &Chunk) -> Option<Fact> {
     if conversations.is_empty() {
         return None;
     }
+    let ended = item.get("ended").and_then(Value::as_bool).unwrap_or(false);
     let mentions = u32::try_from(conversations.len()).unwrap_or(u32::MAX);
     conversations.truncate(MAX_CONVERSATION_IDS);
     Some(Fact {
@@ -135,6 +134,7 @@ fn fact_from_item(item: &Value, chunk: &Chunk) -> Option<Fact> {
         conversations,
         source: Source::Llm,
         previously: Vec::new(),
+        ended,
     })
 }
 
@@ -253,6 +253,7 @@ mod tests {
             answer: Answer::Json(json!({"facts": [
                 {"category": "location", "slot": "Home City", "statement": " Lives in\nPorto ", "conversations": ["c2", "c1", "c2"]},
                 {"category": "pets", "slot": null, "statement": "Has a cat", "conversations": "c1"},
+                {"category": "health", "slot": "diet", "statement": "Is vegan", "conversations": ["c2"], "ended": true},
             ]})),
             truncated: false,
             input_tokens: 0,
@@ -269,6 +270,8 @@ mod tests {
         assert_eq!((home.first_seen, home.last_seen), (date(1), date(4)));
         assert_eq!(home.source, Source::Llm);
         assert_eq!(out.facts[1].slot, None);
+        assert!(!home.ended && !out.facts[1].ended);
+        assert!(out.facts[2].ended);
     }
 
     #[test]

@@ -16,6 +16,8 @@
 //!   OpenAI-compatible servers, a forced tool call for Anthropic). Answers are
 //!   repaired (code fences, cut-off JSON) and validated fact by fact; facts holding a
 //!   secret are dropped. A chunk whose answer never parses is skipped and counted.
+//!   Facts the user said ended ("not vegan any more") are marked `ended`, as the
+//!   built-in extractor does.
 //! * **Reduce.** Repeats are folded; then the model, shown numbered facts in batches
 //!   (per category when they do not fit one request), answers which ids to merge,
 //!   supersede or drop. Then the built-in consolidator ranks and trims.
@@ -33,7 +35,8 @@
 //!
 //! ```ignore
 //! let config = llm_args.validate()?;                 // LlmArgs: flatten into the CLI
-//! let extractor = LlmExtractor::new(config, rules)?; // rules: impl ExtractRules
+//! let rules = Arc::new(BuiltinRules { settings: extract_settings });
+//! let extractor = LlmExtractor::new(config, rules)?; // one per process
 //! // per job:
 //! let usage = extractor.new_usage();
 //! let checkpoints = Checkpoints { client: &db_client, user_id };
@@ -64,5 +67,5 @@ pub use error::LlmError;
 pub use extractor::{LlmExtractor, LlmPassOutput};
 pub use prompt::{MAP_TOOL, PROMPT_VERSION, REDUCE_TOOL};
 pub use repair::extract_json;
-pub use rules::ExtractRules;
+pub use rules::{BuiltinRules, ExtractRules};
 pub use usage::{JobUsage, LlmUsage, estimate_tokens};

@@ -5,7 +5,7 @@ use crate::extract::Category;
 use serde_json::{Value, json};
 
 /// Changes whenever a prompt or schema changes, so old checkpoints are not reused.
-pub const PROMPT_VERSION: &str = "fullpass-llm-1";
+pub const PROMPT_VERSION: &str = "fullpass-llm-2";
 
 /// The forced tool (Anthropic) / schema name (OpenAI) of a map answer.
 pub const MAP_TOOL: &str = "record_facts";
@@ -56,6 +56,8 @@ slot: for a fact with one current value, a short key so that a newer value repla
 one: name, age, home, employer, job, school, partner, diet, ... Use null for facts that \
 accumulate (hobbies, pets, languages, children, friends).
 conversations: the labels (\"c2\") of the conversations where the person states it.
+ended: true when the person says the fact stopped being true (\"I'm not vegan anymore\", \"I left \
+Acme\"): state the fact itself (\"Is vegan\", \"Works at Acme\") with ended true. Otherwise false.
 
 Return every qualifying fact; if there is none, return an empty list.";
 
@@ -76,7 +78,7 @@ else's trait, a passing state, a suggestion by the assistant, a secret).
 Targets are ids from the list; use null as the target of a drop. Do not merge facts that \
 only share a topic (two different hobbies stay two facts).";
 
-/// The map answer: `{"facts": [{category, slot, statement, conversations}]}`.
+/// The map answer: `{"facts": [{category, slot, statement, conversations, ended}]}`.
 pub fn map_schema() -> Value {
     let categories: Vec<&str> = Category::ALL.iter().map(|c| c.name()).collect();
     json!({
@@ -89,12 +91,13 @@ pub fn map_schema() -> Value {
                 "items": {
                     "type": "object",
                     "additionalProperties": false,
-                    "required": ["category", "slot", "statement", "conversations"],
+                    "required": ["category", "slot", "statement", "conversations", "ended"],
                     "properties": {
                         "category": {"type": "string", "enum": categories},
                         "slot": {"type": ["string", "null"]},
                         "statement": {"type": "string"},
-                        "conversations": {"type": "array", "items": {"type": "string"}}
+                        "conversations": {"type": "array", "items": {"type": "string"}},
+                        "ended": {"type": "boolean"}
                     }
                 }
             }

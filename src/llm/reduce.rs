@@ -5,12 +5,12 @@
 //! answer: a fact it does not mention is kept as it is.
 
 use super::LlmError;
-use super::answer::{self, Action, Decision, MAX_CONVERSATION_IDS, earliest, latest};
+use super::answer::{self, Action, Decision, earliest, latest};
 use super::api::{ApiClient, StructuredCall};
 use super::config::LlmConfig;
 use super::prompt::{REDUCE_INSTRUCTIONS, REDUCE_TOOL, reduce_schema};
 use super::usage::JobUsage;
-use crate::extract::{Category, Fact, PastValue};
+use crate::extract::{Category, Fact, MAX_CONVERSATION_IDS, PastValue};
 use futures_util::StreamExt;
 use serde_json::json;
 use std::collections::HashMap;
@@ -18,15 +18,16 @@ use std::collections::HashMap;
 /// Rounds over a category too large for one batch; each round moves the batch boundaries.
 const MAX_ROUNDS: usize = 3;
 
-/// Lowercase words, for spotting the same statement written twice.
-fn statement_key(fact: &Fact) -> (Category, String) {
+/// Lowercase words, for spotting the same statement written twice (an ended fact
+/// is not the same as a current one).
+fn statement_key(fact: &Fact) -> (Category, bool, String) {
     let words: Vec<String> = fact
         .value
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .map(str::to_lowercase)
         .collect();
-    (fact.category, words.join(" "))
+    (fact.category, fact.ended, words.join(" "))
 }
 
 /// Folds `other`, the same fact seen elsewhere, into `into`.
@@ -85,7 +86,7 @@ fn tidy_past(fact: &mut Fact) {
 /// Folds facts whose statements are the same words (case and punctuation aside).
 pub(crate) fn merge_repeats(facts: Vec<Fact>) -> Vec<Fact> {
     let mut out: Vec<Fact> = Vec::with_capacity(facts.len());
-    let mut index: HashMap<(Category, String), usize> = HashMap::new();
+    let mut index: HashMap<(Category, bool, String), usize> = HashMap::new();
     for fact in facts {
         let key = statement_key(&fact);
         match index.get(&key).and_then(|&i| out.get_mut(i)) {
@@ -218,7 +219,16 @@ pub(crate) struct Reducer<'a> {
 impl Reducer<'_> {
     /// Merges, supersedes and drops by the model's decisions, in as many requests as needed.
     pub(crate) async fn reduce(&self, candidates: Vec<Fact>) -> Result<Vec<Fact>, LlmError> {
-        let facts = merge_repeats(candidates);
+        // Facts the user said ended go to the consolidator as they are: it retires
+        // the matching current facts with them.
+        let (ended, facts): (Vec<Fact>, Vec<Fact>) =
+            merge_repeats(candidates).into_iter().partition(|f| f.ended);
+        let mut reduced = self.reduce_current(facts).await?;
+        reduced.extend(ended);
+        Ok(reduced)
+    }
+
+    async fn reduce_current(&self, facts: Vec<Fact>) -> Result<Vec<Fact>, LlmError> {
         if facts.len() < 2 {
             return Ok(facts);
         }
@@ -371,6 +381,7 @@ mod tests {
             conversations: vec![format!("conv-{value}")],
             source: Source::Llm,
             previously: Vec::new(),
+            ended: false,
         }
     }
 

@@ -2,7 +2,8 @@
 //! OpenAI chat-completions and the Anthropic messages protocol, answering from a script.
 //!
 //! Its default "model" reads the chunk like the real one would be asked to, with a few
-//! fixed patterns ("I live in X", "I work as a X", "I have a dog named X", "I love X"),
+//! fixed patterns ("I live in X", "I no longer live in X" (ended), "I work as a X",
+//! "I have a dog named X", "I love X"),
 //! citing the conversation label the sentence is under; its default reduce merges a
 //! statement into a longer one that starts with it. It counts requests, requests in
 //! flight (and the most at once), and tokens (4 characters each, reported as `usage`).
@@ -341,7 +342,13 @@ enum Answer {
 
 /// The fake model's map answer: pattern facts, each citing the label it appears under.
 pub fn model_facts(chunk: &str) -> Value {
-    let patterns: [(Regex, &str, Option<&str>, &str); 4] = [
+    let patterns: [(Regex, &str, Option<&str>, &str); 5] = [
+        (
+            Regex::new(r"I no longer live in ([A-Z][a-z]+)").unwrap(),
+            "location",
+            Some("home"),
+            "Lives in ",
+        ),
         (
             Regex::new(r"I live in ([A-Z][a-z]+)").unwrap(),
             "location",
@@ -384,6 +391,7 @@ pub fn model_facts(chunk: &str) -> Value {
                     "slot": slot,
                     "statement": format!("{prefix}{}", &caps[1]),
                     "conversations": [label],
+                    "ended": caps[0].contains("no longer"),
                 }));
             }
         }
