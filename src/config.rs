@@ -431,15 +431,36 @@ impl DaemonArgs {
     }
 }
 
+/// The LLM extractor when `FULLPASS_EXTRACTOR=llm`, sharing the built-in
+/// secret filter and consolidation (with the same MEMORY budget).
+pub fn llm_extractor(
+    args: &crate::llm::LlmArgs,
+    extract: &ExtractSettings,
+) -> Result<Option<std::sync::Arc<crate::llm::LlmExtractor>>, ConfigError> {
+    if !args.enabled() {
+        return Ok(None);
+    }
+    let config = args.validate()?;
+    let rules = std::sync::Arc::new(crate::llm::BuiltinRules {
+        settings: extract.clone(),
+    });
+    let extractor = crate::llm::LlmExtractor::new(config, rules)
+        .map_err(|e| config_error("FULLPASS_LLM_BASE_URL", e.to_string()))?;
+    Ok(Some(std::sync::Arc::new(extractor)))
+}
+
 /// Validates every daemon setting at once and builds what `daemon::run` takes.
 pub fn daemon_settings(
     database: &DatabaseArgs,
     daemon: &DaemonArgs,
     storage: &StorageArgs,
     processing: &ProcessingArgs,
+    llm: &crate::llm::LlmArgs,
 ) -> Result<crate::daemon::DaemonSettings, ConfigError> {
     daemon.validate()?;
     let db = database.db_config()?;
+    let extract = processing.extract_settings()?;
+    let llm = llm_extractor(llm, &extract)?;
     Ok(crate::daemon::DaemonSettings {
         db,
         worker_id: daemon.worker_id(),
@@ -452,13 +473,14 @@ pub fn daemon_settings(
         job: crate::worker::JobSettings {
             storage: storage.build()?,
             limits: processing.limits(),
-            extract: processing.extract_settings()?,
+            extract,
             lease: daemon.lease,
             max_attempts: daemon.max_attempts,
             retry_base: daemon.retry_base,
             retry_max: daemon.retry_max,
             job_timeout: daemon.job_timeout,
             alert_webhook_url: daemon.alert_webhook_url.clone(),
+            llm,
         },
     })
 }

@@ -95,6 +95,7 @@ pub async fn run(server_url: &str) -> Result<String, DemoError> {
             retry_max: Duration::from_secs(1),
             job_timeout: Duration::from_secs(60),
             alert_webhook_url: None,
+            llm: None,
         },
     };
     let shutdown = CancellationToken::new();

@@ -919,3 +919,50 @@ async fn the_builtin_secret_filter_and_consolidator_plug_in() {
     assert!(markdown.contains("Bergen"), "{markdown}");
     assert!(markdown.contains("carpenter"), "{markdown}");
 }
+
+/// The daemon with `FULLPASS_EXTRACTOR=llm`: the model's facts reach `memory_md`,
+/// the usage reaches `full_pass_stats`, and the checkpoints are cleared.
+#[tokio::test]
+async fn the_daemon_runs_the_llm_extractor_end_to_end() {
+    use common::daemon::DaemonProcess;
+    use common::export::{conversations_json, gzip, sample_export};
+    let server = FakeLlm::start(|_| Reply::Model).await;
+    let db = common::migrated().await;
+    let storage = tempfile::tempdir().unwrap();
+    common::put_export(
+        storage.path(),
+        "imports/llm.json.gz",
+        &gzip(&conversations_json(&sample_export())),
+    );
+    let base = server.base_url(Api::Openai);
+    let _daemon = DaemonProcess::spawn(
+        &db.url,
+        storage.path(),
+        &[
+            ("FULLPASS_EXTRACTOR", "llm"),
+            ("FULLPASS_LLM_API", "openai"),
+            ("FULLPASS_LLM_BASE_URL", base.as_str()),
+            ("FULLPASS_LLM_API_KEY", KEY),
+            ("FULLPASS_LLM_MODEL", "fake-model"),
+        ],
+    );
+    let c = db.client().await;
+    let id = common::insert_profile(&c, Some("imports/llm.json.gz"), Some("pending")).await;
+    let r = common::wait_for_status(&c, id, &["complete", "failed"], Duration::from_secs(30)).await;
+    assert_eq!(r.status.as_deref(), Some("complete"), "{r:?}");
+    let md = r.memory_md.unwrap();
+    // The fake model's own wording, which the built-in rules never write.
+    assert!(md.contains("Has a dog named Pixel"), "{md}");
+    assert!(server.map_requests() >= 1);
+    let llm = &r.stats.unwrap()["llm"];
+    assert!(llm["requests"].as_u64().unwrap() >= 1, "{llm}");
+    let left: i64 = c
+        .query_one(
+            "select count(*) from fullpass.llm_chunks where user_id = $1",
+            &[&id],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0, "checkpoints kept after completion");
+}

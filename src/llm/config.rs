@@ -178,6 +178,59 @@ fn invalid(setting: &'static str, problem: impl Into<String>) -> ConfigError {
 
 impl LlmArgs {
     /// Whether `FULLPASS_EXTRACTOR=llm` was chosen.
+    /// The settings as `fullpass config` shows them, the key masked.
+    pub fn shown(&self) -> Vec<(&'static str, String)> {
+        let kind = match self.extractor {
+            ExtractorKind::Builtin => "builtin",
+            ExtractorKind::Llm => "llm",
+        };
+        let api = match self.llm_api {
+            ApiStyle::Openai => "openai",
+            ApiStyle::Anthropic => "anthropic",
+        };
+        let unset = || "(unset)".to_owned();
+        let secs = |d: Duration| humantime::format_duration(d).to_string();
+        vec![
+            ("FULLPASS_EXTRACTOR", kind.to_owned()),
+            ("FULLPASS_LLM_API", api.to_owned()),
+            (
+                "FULLPASS_LLM_BASE_URL",
+                self.llm_base_url.clone().unwrap_or_else(unset),
+            ),
+            (
+                "FULLPASS_LLM_API_KEY",
+                self.llm_api_key
+                    .as_ref()
+                    .map_or_else(unset, |_| "*** (set)".to_owned()),
+            ),
+            (
+                "FULLPASS_LLM_MODEL",
+                self.llm_model.clone().unwrap_or_else(unset),
+            ),
+            ("FULLPASS_LLM_CONCURRENCY", self.llm_concurrency.to_string()),
+            ("FULLPASS_LLM_TIMEOUT", secs(self.llm_timeout)),
+            (
+                "FULLPASS_LLM_MAX_OUTPUT_TOKENS",
+                self.llm_max_output_tokens.to_string(),
+            ),
+            (
+                "FULLPASS_LLM_JOB_TOKEN_BUDGET",
+                self.llm_job_token_budget.to_string(),
+            ),
+            (
+                "FULLPASS_LLM_CHUNK_TOKENS",
+                self.llm_chunk_tokens.to_string(),
+            ),
+            ("FULLPASS_LLM_MAX_RETRIES", self.llm_max_retries.to_string()),
+            ("FULLPASS_LLM_RETRY_BASE", secs(self.llm_retry_base)),
+            ("FULLPASS_LLM_RETRY_MAX", secs(self.llm_retry_max)),
+            (
+                "FULLPASS_LLM_REDUCE_BATCH",
+                self.llm_reduce_batch.to_string(),
+            ),
+        ]
+    }
+
     pub fn enabled(&self) -> bool {
         self.extractor == ExtractorKind::Llm
     }

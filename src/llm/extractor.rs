@@ -31,6 +31,15 @@ pub struct LlmExtractor {
     map_schema: Value,
 }
 
+impl std::fmt::Debug for LlmExtractor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // LlmConfig masks its key.
+        f.debug_struct("LlmExtractor")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
 /// What [`LlmExtractor::extract_export`] produced.
 #[derive(Debug)]
 pub struct LlmPassOutput {
