@@ -230,8 +230,23 @@ fn convert(
     index: u64,
     seen: &mut Seen,
 ) -> Result<(Conversation, ExportFormat), IngestError> {
+    // One SIMD validation of the whole element lets serde_json skip checking
+    // every string again (`from_str` trusts its input to be UTF-8).
+    let Ok(text) = simdutf8::basic::from_utf8(element.bytes) else {
+        let valid = std::str::from_utf8(element.bytes)
+            .err()
+            .map_or(0, |e| e.valid_up_to());
+        return Err(IngestError::Json {
+            file: element.file.to_owned(),
+            offset: element.offset + valid as u64,
+            detail: format!(
+                "invalid UTF-8 (in the conversation starting at byte {})",
+                element.offset
+            ),
+        });
+    };
     let mut raw: RawConversation<'_> =
-        serde_json::from_slice(element.bytes).map_err(|e| json_error(&element, &e))?;
+        serde_json::from_str(text).map_err(|e| json_error(&element, &e))?;
     if let Some(mapping) = raw.mapping.take() {
         return Ok((
             chatgpt::reduce(raw, mapping, index, seen),
