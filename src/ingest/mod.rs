@@ -158,7 +158,7 @@ pub fn read_export<R: Read + Send>(
     sink: &mut dyn Sink,
 ) -> Result<ExportStats, IngestError> {
     let input_bytes = Arc::new(AtomicU64::new(0));
-    let (pipe, mut feed) = feed::pipe(Arc::clone(&input_bytes));
+    let (pipe, feed) = feed::pipe(Arc::clone(&input_bytes));
     let producer_limits = *limits;
     let producer_count = Arc::clone(&input_bytes);
     let mut stats = std::thread::scope(|scope| {
@@ -168,8 +168,12 @@ pub fn read_export<R: Read + Send>(
                 container::produce(input, producer_limits, producer_count, pipe)
             })
             .map_err(IngestError::Thread)?;
-        // Returning drops `feed`, which stops the producer if it is still running.
-        parse(&mut feed, limits, sink)
+        let mut feed = feed;
+        let parsed = parse(&mut feed, limits, sink);
+        // The producer may be blocked on a full channel after an early stop:
+        // dropping its receiver releases it, so that the scope can join it.
+        drop(feed);
+        parsed
     })?;
     stats.compressed_bytes = input_bytes.load(Ordering::Relaxed);
     Ok(stats)
