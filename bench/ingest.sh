@@ -43,7 +43,7 @@ measure() {
   local i w u s m
   for ((i = 0; i < repeat; i++)); do
     if ! /usr/bin/time -f '%e %U %S %M' -o "$dir/time.out" "$@" > /dev/null 2> "$dir/stderr.out"; then
-      status="failed: $(head -n1 "$dir/stderr.out" | cut -c1-80)"
+      status="failed: $(grep -m1 . "$dir/stderr.out" | cut -c1-80)"
     fi
     read -r w u s m < <(tail -n1 "$dir/time.out")
     if [ -z "$wall" ] || awk -v a="$w" -v b="$wall" 'BEGIN { exit !(a < b) }'; then

@@ -119,6 +119,8 @@ pub enum IngestError {
     Gzip { offset: u64, detail: String },
     #[error("export is not a valid zip archive: {0}")]
     Zip(String),
+    /// The JSON of `file` (the document inside the container) is broken;
+    /// `offset` counts its decompressed bytes from its start.
     #[error("{file}: {detail} at byte {offset}")]
     Json {
         file: String,
