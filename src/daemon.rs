@@ -2,6 +2,7 @@
 //! claim within the concurrency limit, run jobs, shut down without stranding any.
 
 use crate::config::ListenMode;
+use crate::db::queue::ClaimedJob;
 use crate::db::{self, Database, DbConfig, DbError, Listener, Notification};
 use crate::http::{HttpServer, HttpState, Readiness};
 use crate::telemetry;
@@ -9,10 +10,13 @@ use crate::worker::{self, JobOutcome, JobSettings};
 use rand::RngExt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::{Notify, Semaphore, mpsc};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, error, info, info_span, warn};
+
+/// How long after a wake-up the dispatcher looks for claimable rows once more.
+const TRAILING_LOOK: Duration = Duration::from_millis(50);
 
 /// The daemon's settings, validated.
 #[derive(Debug, Clone)]
@@ -97,12 +101,25 @@ pub async fn run(settings: DaemonSettings, shutdown: CancellationToken) -> Resul
     let mut sweep = tokio::time::interval(settings.sweep_interval);
     sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
 
+    // A look shortly after each wake-up: rows whose transactions skipped their
+    // NOTIFY (see migrations/V3) commit around the same time as the one that sent it.
+    let mut trailing: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
     loop {
         tokio::select! {
             biased;
             _ = shutdown.cancelled() => break,
             Some(done) = jobs.join_next(), if !jobs.is_empty() => log_join(done),
-            _ = wake.notify.notified() => {}
+            _ = wake.notify.notified() => {
+                if trailing.is_none() {
+                    trailing = Some(Box::pin(tokio::time::sleep(TRAILING_LOOK)));
+                }
+            }
+            _ = async {
+                match trailing.as_mut() {
+                    Some(sleep) => sleep.await,
+                    None => std::future::pending().await,
+                }
+            } => trailing = None,
             _ = sweep.tick() => rescue(&pool, job_settings.max_attempts).await,
         }
         fill(
@@ -134,7 +151,9 @@ fn log_join(done: Result<(), tokio::task::JoinError>) {
     }
 }
 
-/// Claims jobs while there is capacity and claimable rows.
+/// Claims jobs while there is capacity and claimable rows: as many rows per
+/// statement as there are free slots, so a backlog is not claimed one commit at
+/// a time.
 async fn fill(
     settings: &DaemonSettings,
     pool: &Database,
@@ -144,8 +163,13 @@ async fn fill(
     release: &CancellationToken,
     wake: &Wake,
 ) {
-    while let Ok(permit) = permits.clone().try_acquire_owned() {
-        let conn = match pool.get().await {
+    loop {
+        // Only this loop takes permits, so every free one can be taken below.
+        let free = permits.available_permits();
+        if free == 0 {
+            return;
+        }
+        let claiming = match pool.get().await {
             Ok(c) => c,
             Err(e) => {
                 metrics::counter!(telemetry::DB_ERRORS, "kind" => "pool").increment(1);
@@ -153,48 +177,84 @@ async fn fill(
                 return;
             }
         };
+        let limit = i64::try_from(free).unwrap_or(1);
         let claimed =
-            db::queue::claim_next(&**conn, &settings.worker_id, job_settings.lease, 1).await;
-        let job = match claimed {
-            Ok(mut rows) => match rows.pop() {
-                Some(job) => job,
-                None => return,
-            },
+            db::queue::claim_next(&**claiming, &settings.worker_id, job_settings.lease, limit)
+                .await;
+        let claimed = match claimed {
+            Ok(rows) => rows,
             Err(e) => {
                 metrics::counter!(telemetry::DB_ERRORS, "kind" => "claim").increment(1);
                 warn!(error = %e, "claiming failed");
                 return;
             }
         };
-        metrics::counter!(telemetry::JOBS_CLAIMED).increment(1);
-        if let Some(waited) = wake.take_notified_at() {
+        let more = claimed.len() == free;
+        if !claimed.is_empty()
+            && let Some(waited) = wake.take_notified_at()
+        {
             metrics::histogram!(telemetry::CLAIM_LATENCY).record(waited.as_secs_f64());
         }
-        let span =
-            info_span!("job", user_id = %job.user_id, attempt = job.attempt, job_id = %job.token);
-        let (job_settings, pool, release) = (job_settings.clone(), pool.clone(), release.clone());
-        jobs.spawn(
-            async move {
-                let _permit = permit;
-                metrics::gauge!(telemetry::JOBS_IN_FLIGHT).increment(1.0);
-                let started = Instant::now();
-                info!(storage_path = %job.storage_path, "claimed");
-                let outcome = worker::run_job(&job_settings, &pool, &conn, &job, &release).await;
-                metrics::histogram!(telemetry::JOB_DURATION)
-                    .record(started.elapsed().as_secs_f64());
-                metrics::gauge!(telemetry::JOBS_IN_FLIGHT).decrement(1.0);
-                let counter = match outcome {
-                    JobOutcome::Completed => telemetry::JOBS_COMPLETED,
-                    JobOutcome::Failed(_) => telemetry::JOBS_FAILED,
-                    JobOutcome::Retrying { .. } => telemetry::JOBS_RETRIED,
-                    JobOutcome::Released => telemetry::JOBS_RELEASED,
-                    JobOutcome::LostClaim => telemetry::JOBS_LOST,
-                };
-                metrics::counter!(counter).increment(1);
-            }
-            .instrument(span),
-        );
+        // The first job keeps the connection that claimed it; the others get their own.
+        let mut claiming = Some(claiming);
+        for job in claimed {
+            metrics::counter!(telemetry::JOBS_CLAIMED).increment(1);
+            let conn = match claiming.take() {
+                Some(c) => c,
+                None => match pool.get().await {
+                    Ok(c) => c,
+                    Err(e) => {
+                        metrics::counter!(telemetry::DB_ERRORS, "kind" => "pool").increment(1);
+                        warn!(user_id = %job.user_id, error = %e,
+                            "no connection for a claimed job; its lease will expire and it will be rescued");
+                        continue;
+                    }
+                },
+            };
+            let Ok(permit) = permits.clone().try_acquire_owned() else {
+                warn!(user_id = %job.user_id, "no free slot for a claimed job; its lease will expire");
+                continue;
+            };
+            spawn_job(jobs, job, conn, permit, job_settings, pool, release);
+        }
+        if !more {
+            return;
+        }
     }
+}
+
+fn spawn_job(
+    jobs: &mut JoinSet<()>,
+    job: ClaimedJob,
+    conn: deadpool_postgres::Object,
+    permit: OwnedSemaphorePermit,
+    job_settings: &Arc<JobSettings>,
+    pool: &Database,
+    release: &CancellationToken,
+) {
+    let span =
+        info_span!("job", user_id = %job.user_id, attempt = job.attempt, job_id = %job.token);
+    let (job_settings, pool, release) = (job_settings.clone(), pool.clone(), release.clone());
+    jobs.spawn(
+        async move {
+            let _permit = permit;
+            metrics::gauge!(telemetry::JOBS_IN_FLIGHT).increment(1.0);
+            let started = Instant::now();
+            info!(storage_path = %job.storage_path, "claimed");
+            let outcome = worker::run_job(&job_settings, &pool, &conn, &job, &release).await;
+            metrics::histogram!(telemetry::JOB_DURATION).record(started.elapsed().as_secs_f64());
+            metrics::gauge!(telemetry::JOBS_IN_FLIGHT).decrement(1.0);
+            let counter = match outcome {
+                JobOutcome::Completed => telemetry::JOBS_COMPLETED,
+                JobOutcome::Failed(_) => telemetry::JOBS_FAILED,
+                JobOutcome::Retrying { .. } => telemetry::JOBS_RETRIED,
+                JobOutcome::Released => telemetry::JOBS_RELEASED,
+                JobOutcome::LostClaim => telemetry::JOBS_LOST,
+            };
+            metrics::counter!(counter).increment(1);
+        }
+        .instrument(span),
+    );
 }
 
 async fn rescue(pool: &Database, max_attempts: i32) {

@@ -545,3 +545,53 @@ async fn a_job_past_its_time_limit_is_cancelled_and_retried() {
     // The timed-out attempt went back to pending for its retry.
     assert_eq!(audit_count(&c, "pending").await, 1);
 }
+
+#[tokio::test]
+async fn a_row_whose_notification_was_coalesced_is_still_claimed_promptly() {
+    let db = migrated().await;
+    let storage = tempfile::tempdir().unwrap();
+    put_export(
+        storage.path(),
+        "b/e.json",
+        &conversations_json(&sample_export()),
+    );
+    let c = db.client().await;
+    let a = insert_profile(&c, Some("b/e.json"), Some("complete")).await;
+    let b = insert_profile(&c, Some("b/e.json"), Some("complete")).await;
+    // No backstop sweep: only notifications and the look after a wake-up find work.
+    let daemon = DaemonProcess::spawn(
+        &db.url,
+        storage.path(),
+        &[("FULLPASS_SWEEP_INTERVAL", "1h")],
+    );
+    daemon.wait_for_log("fullpass is running", WAIT).await;
+
+    let mut first = db.client().await;
+    let mut second = db.client().await;
+    let t1 = first.transaction().await.unwrap();
+    let t2 = second.transaction().await.unwrap();
+    let requeue = "update user_profiles set full_pass_status = 'pending' where user_id = $1";
+    t1.execute(requeue, &[&a]).await.unwrap();
+    // t1 holds the right to notify, so t2 commits without NOTIFY.
+    t2.execute(requeue, &[&b]).await.unwrap();
+    let held: bool = t2
+        .query_one("select pg_try_advisory_xact_lock(7381521214233732729)", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(!held, "the first transaction should hold the notify lock");
+    t1.commit().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    t2.commit().await.unwrap();
+
+    let start = Instant::now();
+    for id in [a, b] {
+        let r = wait_for_status(&c, id, &["complete"], WAIT).await;
+        assert_eq!(r.attempts, 1);
+    }
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        start.elapsed()
+    );
+}
