@@ -238,6 +238,10 @@ pub struct DaemonArgs {
           default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
     pub skip_migrations: bool,
 
+    /// Serve /healthz, /readyz and /metrics on this address (e.g. 0.0.0.0:8080). Off when unset.
+    #[arg(long, env = "FULLPASS_HTTP_ADDR")]
+    pub http_addr: Option<std::net::SocketAddr>,
+
     /// Slack-compatible webhook told when a job fails for good (`{"text": ...}`).
     #[arg(long, env = "ALERT_WEBHOOK_URL")]
     pub alert_webhook_url: Option<String>,
@@ -310,6 +314,7 @@ pub fn daemon_settings(
         listen_mode: daemon.listen_mode,
         shutdown_grace: daemon.shutdown_grace,
         migrate: !daemon.skip_migrations,
+        http_addr: daemon.http_addr,
         job: crate::worker::JobSettings {
             storage: storage.build()?,
             limits: processing.limits(),

@@ -3,6 +3,8 @@
 
 use crate::config::ListenMode;
 use crate::db::{self, Database, DbConfig, DbError, Listener, Notification};
+use crate::http::{HttpServer, HttpState, Readiness};
+use crate::telemetry;
 use crate::worker::{self, JobOutcome, JobSettings};
 use rand::RngExt;
 use std::sync::Arc;
@@ -23,6 +25,8 @@ pub struct DaemonSettings {
     pub shutdown_grace: Duration,
     /// Run the embedded migrations at start (off when the daemon's role may not).
     pub migrate: bool,
+    /// Serve /healthz, /readyz and /metrics here.
+    pub http_addr: Option<std::net::SocketAddr>,
     pub job: JobSettings,
 }
 
@@ -35,6 +39,10 @@ pub enum DaemonError {
          use a direct or session-mode connection, or FULLPASS_LISTEN_MODE=poll"
     )]
     ListenUnsupported,
+    #[error(transparent)]
+    Http(#[from] crate::http::HttpError),
+    #[error(transparent)]
+    Telemetry(#[from] crate::telemetry::TelemetryError),
 }
 
 /// Runs until `shutdown` is cancelled, then drains: running jobs get the grace
@@ -50,8 +58,28 @@ pub async fn run(settings: DaemonSettings, shutdown: CancellationToken) -> Resul
     // Fail fast on a bad URL or password rather than logging forever.
     drop(pool.get().await?);
 
-    let wake = Arc::new(Notify::new());
-    let listener = spawn_listener(&settings, wake.clone(), shutdown.clone()).await?;
+    let readiness = Arc::new(Readiness::new());
+    readiness.set_db_ok(true);
+    let http_stop = CancellationToken::new();
+    let http = match settings.http_addr {
+        Some(addr) => {
+            let metrics = telemetry::install_metrics()?;
+            let server = HttpServer::bind(addr).await?;
+            info!(addr = %server.local_addr(), "serving /healthz, /readyz and /metrics");
+            let state = HttpState::new(readiness.clone(), pool.clone(), metrics);
+            let stop = http_stop.clone();
+            Some(tokio::spawn(async move {
+                if let Err(e) = server.serve(state, stop.cancelled_owned()).await {
+                    error!(error = %e, "the HTTP endpoint stopped");
+                }
+            }))
+        }
+        None => None,
+    };
+
+    let wake = Arc::new(Wake::default());
+    let listener =
+        spawn_listener(&settings, wake.clone(), readiness.clone(), shutdown.clone()).await?;
     info!(
         worker = %settings.worker_id,
         concurrency = settings.concurrency,
@@ -72,7 +100,7 @@ pub async fn run(settings: DaemonSettings, shutdown: CancellationToken) -> Resul
             biased;
             _ = shutdown.cancelled() => break,
             Some(done) = jobs.join_next(), if !jobs.is_empty() => log_join(done),
-            _ = wake.notified() => {}
+            _ = wake.notify.notified() => {}
             _ = sweep.tick() => rescue(&pool, job_settings.max_attempts).await,
         }
         fill(
@@ -82,12 +110,18 @@ pub async fn run(settings: DaemonSettings, shutdown: CancellationToken) -> Resul
             &mut jobs,
             &job_settings,
             &release,
+            &wake,
         )
         .await;
     }
 
+    readiness.set_stopping();
     listener.abort();
     drain(jobs, settings.shutdown_grace, &release).await;
+    http_stop.cancel();
+    if let Some(http) = http {
+        let _ = http.await;
+    }
     info!("fullpass stopped");
     Ok(())
 }
@@ -106,12 +140,13 @@ async fn fill(
     jobs: &mut JoinSet<()>,
     job_settings: &Arc<JobSettings>,
     release: &CancellationToken,
+    wake: &Wake,
 ) {
     while let Ok(permit) = permits.clone().try_acquire_owned() {
         let conn = match pool.get().await {
             Ok(c) => c,
             Err(e) => {
-                metrics::counter!("fullpass_db_errors_total", "kind" => "pool").increment(1);
+                metrics::counter!(telemetry::DB_ERRORS, "kind" => "pool").increment(1);
                 warn!(error = %e, "no database connection to claim with");
                 return;
             }
@@ -124,31 +159,34 @@ async fn fill(
                 None => return,
             },
             Err(e) => {
-                metrics::counter!("fullpass_db_errors_total", "kind" => "claim").increment(1);
+                metrics::counter!(telemetry::DB_ERRORS, "kind" => "claim").increment(1);
                 warn!(error = %e, "claiming failed");
                 return;
             }
         };
-        metrics::counter!("fullpass_jobs_claimed_total").increment(1);
+        metrics::counter!(telemetry::JOBS_CLAIMED).increment(1);
+        if let Some(waited) = wake.take_notified_at() {
+            metrics::histogram!(telemetry::CLAIM_LATENCY).record(waited.as_secs_f64());
+        }
         let span =
             info_span!("job", user_id = %job.user_id, attempt = job.attempt, job_id = %job.token);
         let (job_settings, pool, release) = (job_settings.clone(), pool.clone(), release.clone());
         jobs.spawn(
             async move {
                 let _permit = permit;
-                metrics::gauge!("fullpass_jobs_in_flight").increment(1.0);
+                metrics::gauge!(telemetry::JOBS_IN_FLIGHT).increment(1.0);
                 let started = Instant::now();
                 info!(storage_path = %job.storage_path, "claimed");
                 let outcome = worker::run_job(&job_settings, &pool, &conn, &job, &release).await;
-                metrics::histogram!("fullpass_job_duration_seconds")
+                metrics::histogram!(telemetry::JOB_DURATION)
                     .record(started.elapsed().as_secs_f64());
-                metrics::gauge!("fullpass_jobs_in_flight").decrement(1.0);
+                metrics::gauge!(telemetry::JOBS_IN_FLIGHT).decrement(1.0);
                 let counter = match outcome {
-                    JobOutcome::Completed => "fullpass_jobs_completed_total",
-                    JobOutcome::Failed(_) => "fullpass_jobs_failed_total",
-                    JobOutcome::Retrying { .. } => "fullpass_jobs_retried_total",
-                    JobOutcome::Released => "fullpass_jobs_released_total",
-                    JobOutcome::LostClaim => "fullpass_jobs_lost_total",
+                    JobOutcome::Completed => telemetry::JOBS_COMPLETED,
+                    JobOutcome::Failed(_) => telemetry::JOBS_FAILED,
+                    JobOutcome::Retrying { .. } => telemetry::JOBS_RETRIED,
+                    JobOutcome::Released => telemetry::JOBS_RELEASED,
+                    JobOutcome::LostClaim => telemetry::JOBS_LOST,
                 };
                 metrics::counter!(counter).increment(1);
             }
@@ -168,12 +206,12 @@ async fn rescue(pool: &Database, max_attempts: i32) {
     match db::queue::rescue_expired(&**conn, max_attempts).await {
         Ok(rows) => {
             for (user_id, status) in rows {
-                metrics::counter!("fullpass_jobs_rescued_total").increment(1);
+                metrics::counter!(telemetry::JOBS_RESCUED).increment(1);
                 warn!(%user_id, new_status = %status, "rescued a claim whose worker stopped renewing it");
             }
         }
         Err(e) => {
-            metrics::counter!("fullpass_db_errors_total", "kind" => "rescue").increment(1);
+            metrics::counter!(telemetry::DB_ERRORS, "kind" => "rescue").increment(1);
             warn!(error = %e, "rescue sweep failed");
         }
     }
@@ -215,6 +253,33 @@ async fn drain(mut jobs: JoinSet<()>, grace: Duration, release: &CancellationTok
     }
 }
 
+/// How the listener wakes the dispatcher: a coalescing signal, plus when the
+/// oldest unanswered notification arrived (for the claim-latency histogram).
+#[derive(Default)]
+struct Wake {
+    notify: Notify,
+    notified_at: std::sync::Mutex<Option<Instant>>,
+}
+
+impl Wake {
+    /// A notification arrived.
+    fn notified_now(&self) {
+        if let Ok(mut at) = self.notified_at.lock() {
+            at.get_or_insert_with(Instant::now);
+        }
+        self.notify.notify_one();
+    }
+
+    /// Look for work without a notification (after a reconnect).
+    fn sweep(&self) {
+        self.notify.notify_one();
+    }
+
+    fn take_notified_at(&self) -> Option<Duration> {
+        self.notified_at.lock().ok()?.take().map(|at| at.elapsed())
+    }
+}
+
 /// Capped exponential backoff with full jitter, for reconnecting.
 fn backoff(attempt: u32) -> Duration {
     let cap = Duration::from_secs(30);
@@ -228,10 +293,12 @@ fn backoff(attempt: u32) -> Duration {
 /// (transaction pooler) turns into poll mode with a warning.
 async fn spawn_listener(
     settings: &DaemonSettings,
-    wake: Arc<Notify>,
+    wake: Arc<Wake>,
+    readiness: Arc<Readiness>,
     shutdown: CancellationToken,
 ) -> Result<tokio::task::JoinHandle<()>, DaemonError> {
     if settings.listen_mode == ListenMode::Poll {
+        readiness.set_poll_mode(true);
         info!(
             interval_ms = settings.sweep_interval.as_millis() as u64,
             "poll mode: finding work by sweeping only"
@@ -248,11 +315,13 @@ async fn spawn_listener(
             "LISTEN does not deliver notifications here (transaction pooler?); falling back to polling every {}",
             humantime::format_duration(settings.sweep_interval)
         );
+        readiness.set_poll_mode(true);
         return Ok(tokio::spawn(async {}));
     }
+    readiness.set_listening(true);
     let db = settings.db.clone();
     Ok(tokio::spawn(async move {
-        supervise(db, listener, tx, rx, wake, shutdown).await;
+        supervise(db, listener, tx, rx, wake, readiness, shutdown).await;
     }))
 }
 
@@ -283,7 +352,8 @@ async fn supervise(
     first: Listener,
     tx: mpsc::Sender<Notification>,
     mut rx: mpsc::Receiver<Notification>,
-    wake: Arc<Notify>,
+    wake: Arc<Wake>,
+    readiness: Arc<Readiness>,
     shutdown: CancellationToken,
 ) {
     let mut listener = Some(first);
@@ -299,10 +369,11 @@ async fn supervise(
             match Listener::start(&db, tx.clone()).await {
                 Ok(l) => {
                     info!("listener reconnected; sweeping for missed work");
-                    metrics::counter!("fullpass_listener_reconnects_total").increment(1);
+                    metrics::counter!(telemetry::LISTENER_RECONNECTS).increment(1);
                     listener = Some(l);
                     failures = 0;
-                    wake.notify_one();
+                    readiness.set_listening(true);
+                    wake.sweep();
                 }
                 Err(e) => {
                     failures = failures.saturating_add(1);
@@ -314,9 +385,10 @@ async fn supervise(
         tokio::select! {
             _ = shutdown.cancelled() => return,
             n = rx.recv() => match n {
-                Some(Notification::Job(_)) => wake.notify_one(),
+                Some(Notification::Job(_)) => wake.notified_now(),
                 Some(Notification::Lost(reason)) => {
                     warn!(%reason, "listener connection lost; reconnecting");
+                    readiness.set_listening(false);
                     listener = None;
                 }
                 None => return,
@@ -325,6 +397,7 @@ async fn supervise(
                 let alive = tokio::time::timeout(Duration::from_secs(5), current.check()).await;
                 if !matches!(alive, Ok(Ok(()))) {
                     warn!("listener connection is not answering; reconnecting");
+                    readiness.set_listening(false);
                     listener = None;
                 }
             }

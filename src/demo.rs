@@ -81,6 +81,7 @@ pub async fn run(server_url: &str) -> Result<String, DemoError> {
         listen_mode: ListenMode::Auto,
         shutdown_grace: Duration::from_secs(5),
         migrate: false,
+        http_addr: None,
         job: JobSettings {
             storage: Storage::Local(LocalStorage::new(&storage)),
             limits: Default::default(),

@@ -7,6 +7,7 @@
 //! [`extract`] (facts, guards, consolidation) → [`memory`] (rendering).
 //! [`pass`] runs ingest → extract on one export; [`worker`] runs one claimed job;
 //! [`daemon`] ties listening, claiming, concurrency and shutdown together.
+//! [`synth`] writes synthetic exports for tests and benchmarks.
 
 pub mod config;
 pub mod daemon;
@@ -14,8 +15,11 @@ pub mod db;
 pub mod demo;
 pub mod devdb;
 pub mod extract;
+pub mod http;
 pub mod ingest;
 pub mod memory;
 pub mod pass;
 pub mod storage;
+pub mod synth;
+pub mod telemetry;
 pub mod worker;

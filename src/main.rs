@@ -1,6 +1,7 @@
 use clap::{Args, Parser, Subcommand};
 use fullpass::config::{DaemonArgs, ProcessingArgs, StorageArgs};
 use fullpass::db::{self, DbConfig};
+use fullpass::telemetry::LogFormat;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use tokio::signal::unix::{SignalKind, signal};
@@ -15,6 +16,17 @@ use tokio_util::sync::CancellationToken;
 #[derive(Parser)]
 #[command(name = "fullpass", version, about, long_about)]
 struct Cli {
+    /// Log line format on stderr: text for terminals, json for log collectors.
+    /// The filter is FULLPASS_LOG (else RUST_LOG, else info).
+    #[arg(
+        long,
+        global = true,
+        env = "FULLPASS_LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
+    log_format: LogFormat,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -68,6 +80,31 @@ enum Command {
         #[command(flatten)]
         processing: ProcessingArgs,
     },
+    /// Write a synthetic export (for tests and benchmarks), streaming: any size
+    /// in flat memory. Prints what a correct reader must find in it.
+    GenExport {
+        /// Number of conversations to write.
+        #[arg(long, required_unless_present = "bytes", conflicts_with = "bytes")]
+        conversations: Option<u64>,
+        /// Write at least this much JSON (before compression), e.g. 1GiB.
+        #[arg(long, value_parser = fullpass::config::parse_bytes)]
+        bytes: Option<u64>,
+        /// Where to write the export.
+        #[arg(long)]
+        out: PathBuf,
+        /// Seed: the same seed writes the same export.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// chatgpt or claude.
+        #[arg(long, default_value = "chatgpt")]
+        format: fullpass::synth::Format,
+        /// gzip, zip or json.
+        #[arg(long, default_value = "gzip")]
+        container: fullpass::synth::Container,
+        /// For a ChatGPT zip: split the conversations over this many files.
+        #[arg(long, default_value_t = 1)]
+        shards: u32,
+    },
     /// Make a user's full pass pending again (a fresh request: attempts reset).
     Requeue {
         /// The user's id; or --all-failed.
@@ -86,6 +123,12 @@ enum Command {
         /// PostgreSQL server to use (a database named fullpass_demo is created on it).
         #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
         database_url: Option<String>,
+    },
+    /// Exit 0 if the daemon's /healthz answers (for container health checks).
+    Healthcheck {
+        /// The daemon's HTTP address.
+        #[arg(long, env = "FULLPASS_HTTP_ADDR", default_value = "127.0.0.1:8080")]
+        http_addr: String,
     },
     /// Show counts by status and the age of the oldest claimable request.
     Status {
@@ -129,24 +172,12 @@ fn spawn_signal_handler(shutdown: CancellationToken) {
     });
 }
 
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("FULLPASS_LOG")
-        .or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env())
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let json = std::env::var("FULLPASS_LOG_FORMAT").is_ok_and(|v| v == "json");
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    if json {
-        builder.json().init();
-    } else {
-        builder.init();
-    }
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    if let Err(e) = fullpass::telemetry::init_logging(cli.log_format) {
+        eprintln!("fullpass: {e}");
+        return ExitCode::FAILURE;
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -201,6 +232,38 @@ async fn dispatch(command: Command) -> Result<ExitCode, String> {
             json,
             processing,
         } => process_file(&file, json, &processing).await,
+        Command::GenExport {
+            conversations,
+            bytes,
+            out,
+            seed,
+            format,
+            container,
+            shards,
+        } => {
+            let amount = match (conversations, bytes) {
+                (Some(n), _) => fullpass::synth::Amount::Conversations(n),
+                (None, Some(b)) => fullpass::synth::Amount::Bytes(b),
+                (None, None) => {
+                    return Err("gen-export: give --conversations or --bytes".to_owned());
+                }
+            };
+            let options = fullpass::synth::Options {
+                seed,
+                format,
+                container,
+                amount,
+                shards,
+            };
+            let summary = tokio::task::spawn_blocking(move || {
+                fullpass::synth::write_export(&out, &options)
+                    .map_err(|e| format!("{}: {e}", out.display()))
+            })
+            .await
+            .map_err(|e| format!("gen-export stopped: {e}"))??;
+            println!("{summary:#?}");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Inspect {
             file,
             conversations,
@@ -241,6 +304,12 @@ async fn dispatch(command: Command) -> Result<ExitCode, String> {
                 .map_err(|e| e.to_string())?;
             let memory = fullpass::demo::run(&url).await.map_err(|e| e.to_string())?;
             print!("{memory}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Healthcheck { http_addr } => {
+            fullpass::http::healthcheck(&http_addr, std::time::Duration::from_secs(3))
+                .await
+                .map_err(|e| e.to_string())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Status { database, json } => {

@@ -9,6 +9,7 @@ use crate::ingest::{Cancelled, IngestError, Limits, Progress};
 use crate::memory;
 use crate::pass::{self, PassOutput};
 use crate::storage::{Storage, StorageError};
+use crate::telemetry;
 use rand::RngExt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -179,7 +180,7 @@ pub async fn run_job(
                         stop.trigger();
                     }
                     Err(e) => {
-                        metrics::counter!("fullpass_db_errors_total", "kind" => "renew").increment(1);
+                        metrics::counter!(telemetry::DB_ERRORS, "kind" => "renew").increment(1);
                         warn!(error = %e, "could not renew the claim");
                     }
                 }
@@ -218,9 +219,8 @@ pub async fn run_job(
             let md = memory::render_markdown(&output.facts);
             let facts = memory::render_json(&output.facts);
             let stats = serde_json::to_value(&output.stats).unwrap_or(serde_json::Value::Null);
-            metrics::counter!("fullpass_bytes_processed_total")
-                .increment(output.stats.compressed_bytes);
-            metrics::counter!("fullpass_conversations_processed_total")
+            metrics::counter!(telemetry::BYTES_PROCESSED).increment(output.stats.compressed_bytes);
+            metrics::counter!(telemetry::CONVERSATIONS_PROCESSED)
                 .increment(output.stats.conversations);
             let written = write_with_retry(db, conn, "completing", |c| {
                 let (md, facts, stats) = (&md, &facts, &stats);
@@ -248,7 +248,7 @@ pub async fn run_job(
         Err(error) => {
             let message = error.one_line();
             if let JobError::Storage(e) = &error {
-                metrics::counter!("fullpass_storage_errors_total", "kind" => storage_error_kind(e))
+                metrics::counter!(telemetry::STORAGE_ERRORS, "kind" => storage_error_kind(e))
                     .increment(1);
             }
             if error.is_transient() && job.attempt < settings.max_attempts {
@@ -368,7 +368,7 @@ where
         match write(c).await {
             Ok(done) => return Some(done),
             Err(e) => {
-                metrics::counter!("fullpass_db_errors_total", "kind" => "write").increment(1);
+                metrics::counter!(telemetry::DB_ERRORS, "kind" => "write").increment(1);
                 warn!(error = %e, "{what} failed; trying again");
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(5));

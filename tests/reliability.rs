@@ -444,3 +444,104 @@ async fn two_daemons_starting_together_on_an_empty_database_both_come_up() {
         "each migration applied once across both daemons"
     );
 }
+
+#[tokio::test]
+async fn poll_mode_finds_work_without_notifications() {
+    let db = migrated().await;
+    let storage = tempfile::tempdir().unwrap();
+    put_export(
+        storage.path(),
+        "b/e.json",
+        &conversations_json(&sample_export()),
+    );
+    let c = db.client().await;
+    let daemon = DaemonProcess::spawn(&db.url, storage.path(), &[("FULLPASS_LISTEN_MODE", "poll")]);
+    daemon.wait_for_log("poll mode", WAIT).await;
+    let id = insert_profile(&c, Some("b/e.json"), Some("pending")).await;
+    let r = wait_for_status(&c, id, &["complete", "failed"], WAIT).await;
+    assert_eq!(r.status.as_deref(), Some("complete"));
+    assert!(!daemon.log().contains("fullpass-listener"));
+}
+
+#[tokio::test]
+async fn a_job_that_fails_for_good_posts_an_alert() {
+    use axum::{Router, routing::post};
+    use std::sync::{Arc, Mutex};
+    let received: Arc<Mutex<Vec<serde_json::Value>>> = Arc::default();
+    let sink = received.clone();
+    let app = Router::new().route(
+        "/hook",
+        post(move |body: axum::body::Bytes| {
+            let sink = sink.clone();
+            async move {
+                sink.lock()
+                    .unwrap()
+                    .push(serde_json::from_slice(&body).unwrap());
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+
+    let db = migrated().await;
+    let storage = tempfile::tempdir().unwrap();
+    let c = db.client().await;
+    let _d = DaemonProcess::spawn(
+        &db.url,
+        storage.path(),
+        &[("ALERT_WEBHOOK_URL", hook.as_str())],
+    );
+    let id = insert_profile(&c, Some("imports/gone.json.gz"), Some("pending")).await;
+    wait_for_status(&c, id, &["failed"], WAIT).await;
+    let start = Instant::now();
+    while received.lock().unwrap().is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "no alert arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let alert = received.lock().unwrap()[0].clone();
+    let text = alert["text"].as_str().unwrap();
+    assert!(
+        text.contains(&id.to_string()) && text.contains("not found"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn a_job_past_its_time_limit_is_cancelled_and_retried() {
+    let db = migrated().await;
+    let server = StorageServer::start().await;
+    let path = "imports/slow.json";
+    server.put(path, slow_export());
+    // The first download would take minutes; the retry is served at once.
+    server.script(
+        path,
+        vec![Behaviour::Trickle {
+            chunk: 512,
+            every: Duration::from_millis(200),
+        }],
+    );
+    let c = db.client().await;
+    install_audit(&c).await;
+    let dir = tempfile::tempdir().unwrap();
+    let _d = spawn(
+        &db,
+        dir.path(),
+        &env_of(&server, &[("FULLPASS_JOB_TIMEOUT", "1s")]),
+    );
+    let id = insert_profile(&c, Some(path), Some("pending")).await;
+    let r = wait_for_status(&c, id, &["complete", "failed"], WAIT).await;
+    assert_eq!(
+        (r.status.as_deref(), r.attempts),
+        (Some("complete"), 2),
+        "{r:?}"
+    );
+    // The timed-out attempt went back to pending for its retry.
+    assert_eq!(audit_count(&c, "pending").await, 1);
+}

@@ -114,4 +114,34 @@ pub struct Fact {
     pub source: Source,
     /// Older values of the same slot, newest first.
     pub previously: Vec<PastValue>,
+    /// The user said this stopped being true ("I'm not vegan anymore", "I left Acme"),
+    /// as of `last_seen`. A candidate with `ended` set retires a matching fact; a
+    /// consolidated fact with it set is rendered as a past fact.
+    #[serde(default)]
+    pub ended: bool,
+}
+
+impl Fact {
+    /// A fact seen once, in one conversation, on one day.
+    pub fn observed(
+        category: Category,
+        slot: Option<&str>,
+        value: impl Into<String>,
+        source: Source,
+        conversation: &str,
+        date: Option<NaiveDate>,
+    ) -> Fact {
+        Fact {
+            category,
+            slot: slot.map(str::to_owned),
+            value: value.into(),
+            first_seen: date,
+            last_seen: date,
+            mentions: 1,
+            conversations: vec![conversation.to_owned()],
+            source,
+            previously: Vec::new(),
+            ended: false,
+        }
+    }
 }

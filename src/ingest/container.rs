@@ -242,8 +242,9 @@ fn unzip<R: Read>(
         .collect();
     let names = conversation_entries(all_names.iter().map(String::as_str));
     if names.is_empty() {
-        return Err(IngestError::Zip(
-            "the archive has no conversations.json (nor conversations-000.json, ...)".to_owned(),
+        return Err(IngestError::Format(
+            "the zip archive has no conversations.json (nor conversations-000.json, ...)"
+                .to_owned(),
         )
         .into());
     }

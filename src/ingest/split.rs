@@ -183,6 +183,7 @@ impl<'f> Splitter<'f> {
                 let start = self.pos;
                 self.keep = Some(start);
                 self.skip_compound()?;
+                self.check_element_size()?;
                 let start = self.keep.take().unwrap_or(0);
                 Ok((start, self.pos))
             }
@@ -233,6 +234,7 @@ impl<'f> Splitter<'f> {
             }
         }
         self.shape = Shape::End;
+        self.check_element_size()?;
         let start = self.keep.take().unwrap_or(0);
         Ok(Some((start, self.pos)))
     }
@@ -421,16 +423,7 @@ impl<'f> Splitter<'f> {
         if self.buf.capacity() > SHRINK_ABOVE && self.buf.len() < self.buf.capacity() / 4 {
             self.buf.shrink_to(self.buf.len().saturating_mul(2));
         }
-        if let Some(keep) = self.keep {
-            let held = (self.buf.len() - keep) as u64;
-            if held > self.max_element {
-                return Err(IngestError::ConversationTooLarge {
-                    file: self.file.clone(),
-                    offset: self.base + keep as u64,
-                    limit: self.max_element,
-                });
-            }
-        }
+        self.check_element_size()?;
         match self.feed.next_block(&mut self.buf)? {
             true => Ok(true),
             false => {
@@ -438,6 +431,22 @@ impl<'f> Splitter<'f> {
                 Ok(false)
             }
         }
+    }
+
+    /// Fails once the element being scanned holds more than the limit.
+    fn check_element_size(&self) -> Result<(), IngestError> {
+        let Some(keep) = self.keep else {
+            return Ok(());
+        };
+        let held = self.pos.min(self.buf.len()).saturating_sub(keep) as u64;
+        if held > self.max_element {
+            return Err(IngestError::ConversationTooLarge {
+                file: self.file.clone(),
+                offset: self.base + keep as u64,
+                limit: self.max_element,
+            });
+        }
+        Ok(())
     }
 
     fn slice_abs(&self, start: u64, end: u64) -> &[u8] {

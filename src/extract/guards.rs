@@ -1,0 +1,380 @@
+//! What keeps a sentence from becoming a fact about the user.
+//!
+//! A rule matching "I live in Tokyo" is only right when the user is stating it about
+//! themselves, now, for real. The guards recognise the usual ways that fails:
+//! - fiction and role-play ("write a story where…", "pretend you are…"), which stay
+//!   in force for the rest of the conversation;
+//! - text handed over to be translated, proofread, rewritten or answered;
+//! - hypotheticals and daydreams ("if I moved to…", "just curious…");
+//! - questions ("should I get a second cat?");
+//! - passing states ("today", "this week", "right now");
+//! - negation ("not", "never") and endings ("anymore", "no longer", "used to").
+//!
+//! Everything works on a [`Sentence`]'s `norm` (lowercase, contractions expanded).
+
+use super::text::Sentence;
+use regex::Regex;
+use std::ops::Range;
+use std::sync::LazyLock;
+
+fn compile(pattern: &str) -> Option<Regex> {
+    Regex::new(pattern).ok()
+}
+
+fn matches(re: &LazyLock<Option<Regex>>, norm: &str) -> bool {
+    re.as_ref().is_some_and(|r| r.is_match(norm))
+}
+
+static FICTION: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    compile(
+        r"(?x)
+        \b(?:write|tell|make|create|compose|draft|give\ me|come\ up\ with|generate|
+           help\ me\ (?:write|with)|continue|invent|need)\b
+        [^.!?]{0,60}?
+        \b(?:story|stories|poem|poems|poetry|limerick|lyrics|song|songs|fairy\ ?tale|fable|
+           scene|script|screenplay|novel|chapter|haiku|sonnet|rap|verses?|monologue|
+           dialogue|fanfic|fan\ fiction|plot|tale|ballad|rhyme|rhymes|fiction|skit|play)\b
+        |\b(?:bedtime\ story|short\ story|once\ upon\ a\ time|story\ about|story\ where|
+            story\ in\ which|story\ set\ in|poem\ about|song\ about|lyrics\ (?:for|about)|
+            plot\ (?:for|about)|a\ character\ who|characters?\ named)\b",
+    )
+});
+
+static ROLEPLAY: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    compile(
+        r"(?x)\b(?:role-?play|roleplay|pretend\ (?:you\ are|to\ be|that|i\ am|we\ are)|
+        act\ as|acting\ as|you\ are\ now|stay\ in\ character|in\ character|write\ as\ me|
+        as\ if\ you\ were|as\ if\ i\ were|from\ the\ (?:pov|point\ of\ view|perspective)\ of|
+        in\ the\ voice\ of|first-person\ (?:scene|story|narrative|account|monologue)|
+        imagine\ (?:you\ are|that\ you|i\ am)|play\ the\ role|you\ play|i\ will\ play|
+        let\ us\ play)\b",
+    )
+});
+
+static TRANSFORM: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    compile(
+        r"(?x)\b(?:translate|translating|translation|traduz|traducir|übersetze|proofread|
+        proof-read|proofreading|correct|correcting|corrections?|check\ (?:my|this|the|his|her|their|if)|
+        fix\ (?:my|this|the|his|her|their)|edit\ (?:my|this|the)|rewrite|re-write|rephrase|
+        paraphrase|reword|polish|tighten|shorten|simplify|summari[sz]e|summary\ of|tl\ ?dr|
+        respond\ to|reply\ to|answer\ (?:this|the)\ (?:email|message|text|mail)|
+        make\ (?:it|this)\ (?:sound\ )?(?:more\ |less\ )?(?:natural|better|formal|professional|friendly|polite|casual)|
+        natural\ english|sounds?\ natural|is\ (?:it|this)\ natural|improve\ (?:my|this|the)|
+        grammar|in\ (?:formal|informal)\ register)\b",
+    )
+});
+
+static OWN_TEXT: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    compile(
+        r"(?x)\bmy\ (?:own\ |english\ |short\ |new\ |linkedin\ |personal\ |professional\ |updated\ )*
+        (?:self\ ?-?\ ?introduction|self\ ?-?\ ?intro|introduction|intro|bio|biography|cv|resume|
+        résumé|profile|about\ me|about\ section|cover\ letter|personal\ statement)\b",
+    )
+});
+
+static HYPOTHETICAL: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    compile(
+        r"(?x)\b(?:if\ (?:i|we|my|our)|what\ if|hypothetical|hypothetically|imagine|imagining|
+        suppose|supposing|let\ us\ say|say\ i|say\ we|pretend|daydream|daydreaming|
+        thought\ experiment|just\ curious|just\ wondering|just\ thinking|thinking\ aloud|
+        in\ theory|someday|some\ day|one\ day\ i|i\ wonder|wondering\ (?:if|whether|about)|
+        would\ i|could\ i|should\ i|shall\ i|would\ it|
+        thinking\ (?:about|of)\ (?:moving|becoming|switching|getting|quitting|buying|opening|
+            starting|going|doing|applying|changing|leaving|studying|retraining|training|
+            adopting|selling|relocating)|
+        (?:am|been)\ considering|not\ planning|no\ plans|jok(?:e|es|ing)\ about|if\ i\ were|
+        wish\ i|dream\ of|dreaming\ of|fantasi[sz]e|in\ another\ life|not\ going\ to\ happen)\b",
+    )
+});
+
+/// Asks for invented text: a story, poem, lyrics, a scene. "I write poetry" or
+/// "I'm writing a novel" describe the user and are not requests.
+pub fn asks_for_fiction(norm: &str) -> bool {
+    let requested = FICTION.as_ref().is_some_and(|re| {
+        re.find_iter(norm).any(|m| {
+            let before: Vec<&str> = norm[..m.start()].split_whitespace().rev().take(2).collect();
+            !before.iter().any(|w| {
+                matches!(
+                    *w,
+                    "i" | "am" | "we" | "are" | "was" | "he" | "she" | "they" | "is"
+                )
+            })
+        })
+    });
+    requested || starts_roleplay(norm)
+}
+
+/// Starts a role-play or an impersonation: what follows may be in character.
+pub fn starts_roleplay(norm: &str) -> bool {
+    matches(&ROLEPLAY, norm)
+}
+
+/// Asks to translate, proofread, rewrite, summarise or answer some text.
+pub fn asks_to_transform(norm: &str) -> bool {
+    matches(&TRANSFORM, norm)
+}
+
+/// Says the quoted text is the user's own (their bio, self-introduction, CV).
+pub fn quotes_own_text(norm: &str) -> bool {
+    matches(&OWN_TEXT, norm)
+}
+
+/// A what-if, a daydream, a question about a choice not made.
+pub fn is_hypothetical(norm: &str) -> bool {
+    matches(&HYPOTHETICAL, norm)
+}
+
+/// Mentions a passing moment ("today", "this week", "right now").
+pub fn is_transient(norm: &str) -> bool {
+    let padded = format!(" {norm} ");
+    super::lexicon::TRANSIENT_MARKERS
+        .iter()
+        .any(|m| padded.contains(&format!(" {} ", m.trim())))
+}
+
+const QUESTION_OPENERS: &[&str] = &[
+    "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "is", "are", "am",
+    "was", "were", "do", "does", "did", "can", "could", "would", "will", "should", "shall", "may",
+    "might", "have", "has", "any", "anything", "whats",
+];
+
+const FILLER_OPENERS: &[&str] = &[
+    "ok",
+    "okay",
+    "so",
+    "and",
+    "also",
+    "hi",
+    "hey",
+    "hello",
+    "btw",
+    "but",
+    "well",
+    "oh",
+    "ah",
+    "pls",
+    "please",
+    "quick",
+    "question",
+    "hmm",
+    "then",
+    "now",
+    "ugh",
+    "lol",
+    ",",
+    ":",
+    "-",
+    "(",
+    "honestly",
+    "seriously",
+    "wait",
+    "yes",
+    "no",
+    "great",
+    "thanks",
+    "cool",
+    "perfect",
+    "good",
+];
+
+/// Byte ranges of `norm` that ask something: the whole sentence when it opens like a
+/// question ("should I…", "how do I…"), else a trailing clause ending in '?' that
+/// inverts subject and verb ("I live in Graz, do I need a permit?").
+pub fn question_spans(s: &Sentence) -> Vec<Range<usize>> {
+    let first = (0..s.len()).find(|&i| !FILLER_OPENERS.contains(&s.lower(i)));
+    let ends_with_question = s.norm.trim_end().ends_with('?');
+    if let Some(first) = first
+        && QUESTION_OPENERS.contains(&s.lower(first))
+        && (ends_with_question || s.lower(first + 1) == "i" || s.lower(first + 2) == "i")
+    {
+        return vec![0..s.norm.len()];
+    }
+    if !ends_with_question {
+        return Vec::new();
+    }
+    let clause_start = (0..s.len())
+        .rev()
+        .find(|&i| matches!(s.lower(i), "," | ";" | ":" | "but" | "so" | "or" | "and"))
+        .map(|i| i + 1)
+        .unwrap_or(0);
+    let opener = s.lower(clause_start);
+    let inverted = QUESTION_OPENERS.contains(&opener)
+        || s.norm[s.byte_of(clause_start)..]
+            .split(' ')
+            .collect::<Vec<_>>()
+            .windows(2)
+            .any(|w| matches!(w, [v, "i"] if QUESTION_OPENERS.contains(v)));
+    if inverted {
+        vec![s.byte_of(clause_start)..s.norm.len()]
+    } else {
+        Vec::new()
+    }
+}
+
+/// Whether a statement is said as true, denied, or said to be over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Polarity {
+    Affirmed,
+    /// "I'm not a nurse": nothing to record.
+    Negated,
+    /// "I'm not vegan anymore", "I no longer work at…": the fact ended.
+    Ended,
+}
+
+/// Polarity of the statement made by tokens `from..to` (typically subject to the end
+/// of the clause).
+pub fn polarity(s: &Sentence, from: usize, to: usize) -> Polarity {
+    let words: Vec<&str> = (from..to.min(s.len())).map(|i| s.lower(i)).collect();
+    let has = |w: &str| words.contains(&w);
+    let pair = |a: &str, b: &str| words.windows(2).any(|p| p == [a, b]);
+    let ended = has("anymore")
+        || pair("any", "more")
+        || pair("no", "longer")
+        || pair("used", "to")
+        || has("formerly")
+        || has("former")
+        || pair("stopped", "being");
+    if ended {
+        Polarity::Ended
+    } else if has("not") || has("never") || has("nor") {
+        Polarity::Negated
+    } else {
+        Polarity::Affirmed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn norm(text: &str) -> String {
+        Sentence::parse(text).norm
+    }
+
+    #[test]
+    fn fiction_requests() {
+        assert!(asks_for_fiction(&norm(
+            "Write me a short story about a pilot in Lima"
+        )));
+        assert!(asks_for_fiction(&norm(
+            "can you make a funny poem for grandpa's 80th"
+        )));
+        assert!(asks_for_fiction(&norm(
+            "Lyrics for a song from the POV of a miner"
+        )));
+        assert!(asks_for_fiction(&norm(
+            "Let's role-play: you are my landlord"
+        )));
+        assert!(asks_for_fiction(&norm("pretend you're a pirate captain")));
+        assert!(asks_for_fiction(&norm(
+            "Write as me, a retired jockey, for my blog"
+        )));
+        assert!(!asks_for_fiction(&norm(
+            "I write technical docs for a living"
+        )));
+        assert!(!asks_for_fiction(&norm(
+            "Can you write a cover letter for a nursing job?"
+        )));
+    }
+
+    #[test]
+    fn roleplay_is_recognised_separately() {
+        assert!(starts_roleplay(&norm(
+            "Act as my interviewer for a barista job"
+        )));
+        assert!(!starts_roleplay(&norm("Write a poem about autumn")));
+    }
+
+    #[test]
+    fn transform_requests() {
+        assert!(asks_to_transform(&norm(
+            "Translate this into Greek: I am a vet"
+        )));
+        assert!(asks_to_transform(&norm(
+            "can you proofread my neighbour's letter"
+        )));
+        assert!(asks_to_transform(&norm(
+            "Please make it sound more natural"
+        )));
+        assert!(asks_to_transform(&norm(
+            "reply to this email from my landlord"
+        )));
+        assert!(asks_to_transform(&norm("Summarize the following report")));
+        assert!(!asks_to_transform(&norm("I moved to Quito last spring")));
+    }
+
+    #[test]
+    fn own_text_framing() {
+        assert!(quotes_own_text(&norm("Is my self introduction natural?")));
+        assert!(quotes_own_text(&norm("tighten my LinkedIn bio please")));
+        assert!(!quotes_own_text(&norm("fix my essay intro about phones")));
+        assert!(!quotes_own_text(&norm("translate my cousin's bio")));
+    }
+
+    #[test]
+    fn hypotheticals() {
+        assert!(is_hypothetical(&norm(
+            "If I moved to Perth, would my licence transfer?"
+        )));
+        assert!(is_hypothetical(&norm("What if I became a baker")));
+        assert!(is_hypothetical(&norm(
+            "Just curious, how are salaries in Oslo"
+        )));
+        assert!(is_hypothetical(&norm("Should I move to Leeds?")));
+        assert!(is_hypothetical(&norm(
+            "I'm thinking about switching to nursing"
+        )));
+        assert!(is_hypothetical(&norm(
+            "say i opened a second shop in Tulsa"
+        )));
+        assert!(is_hypothetical(&norm("Pure daydreaming: a bar in Lisbon")));
+        assert!(!is_hypothetical(&norm("I live in Leeds with my two cats")));
+        assert!(!is_hypothetical(&norm("If it helps, I'm a nurse")));
+    }
+
+    #[test]
+    fn transient_states() {
+        assert!(is_transient(&norm(
+            "I'm in Paris this week for a conference"
+        )));
+        assert!(is_transient(&norm("feeling awful today")));
+        assert!(is_transient(&norm("got a cold rn")));
+        assert!(!is_transient(&norm("I live in Paris")));
+        assert!(!is_transient(&norm("I've had asthma since I was a kid")));
+    }
+
+    #[test]
+    fn questions() {
+        let q = |t: &str| {
+            let s = Sentence::parse(t);
+            let spans = question_spans(&s);
+            spans
+                .iter()
+                .map(|r| s.norm[r.clone()].to_owned())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(q("Should I get a second cat?").len(), 1);
+        assert_eq!(q("how do i explain my job to a kid").len(), 1);
+        assert_eq!(
+            q("I live in Graz, do I need a permit?"),
+            vec!["do i need a permit ?"]
+        );
+        assert!(q("I live in Graz and love it.").is_empty());
+        assert!(q("I'm a nurse in Cork, any tips for night shifts?").len() == 1);
+        assert!(q("I'm a nurse in Cork, any tips for night shifts?")[0].contains("tips"));
+    }
+
+    #[test]
+    fn negation_and_endings() {
+        let p = |t: &str| {
+            let s = Sentence::parse(t);
+            polarity(&s, 0, s.len())
+        };
+        assert_eq!(p("I'm vegan"), Polarity::Affirmed);
+        assert_eq!(p("I'm not vegan"), Polarity::Negated);
+        assert_eq!(p("I'm not vegan anymore"), Polarity::Ended);
+        assert_eq!(p("I no longer work at Fennel Labs"), Polarity::Ended);
+        assert_eq!(p("I used to be a teacher"), Polarity::Ended);
+        assert_eq!(p("I've never been a smoker"), Polarity::Negated);
+    }
+}

@@ -1,0 +1,370 @@
+//! The rules: patterns over a sentence's `norm` that find facts, each followed by a
+//! phrase parser and checked against the guards.
+//!
+//! A rule about the user ("I live in…", "I'm a nurse") fires only when
+//! [`Scan::about_user`] allows it at that position; a rule about the people and
+//! animals in the user's life ("my wife Ana", "our dog Pickles") fires unless the
+//! conversation is a role-play — a story request for "my son Leo" still tells us the
+//! user has a son called Leo.
+
+use super::Category;
+use super::guards::{self, Polarity};
+use super::text::Sentence;
+use regex::Regex;
+use std::ops::Range;
+use std::sync::LazyLock;
+
+/// A fact a rule found, before dates and sources are attached.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub category: Category,
+    pub slot: Option<&'static str>,
+    pub value: String,
+    pub ended: bool,
+}
+
+/// What is known about where a sentence sits.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Context {
+    /// From the user's profile (saved memories, custom instructions): statements
+    /// about themselves even without a subject ("Civil engineer in Durban.").
+    pub trusted: bool,
+    /// Part of a request for a story, poem, scene.
+    pub fiction: bool,
+    /// Part of a request to translate, proofread, rewrite or answer some text.
+    pub transform: bool,
+    /// The conversation is a role-play: nothing said is about the user.
+    pub roleplay: bool,
+    /// The year the sentence was written, for ages ("I'm 46" → born around 1978).
+    pub year: Option<i32>,
+}
+
+pub type Pattern = LazyLock<Option<Regex>>;
+
+/// Declares a lazily compiled pattern over `norm`.
+macro_rules! pattern {
+    ($name:ident = $re:expr) => {
+        static $name: $crate::extract::rules::Pattern =
+            std::sync::LazyLock::new(|| regex::Regex::new($re).ok());
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use pattern;
+
+mod identity;
+mod interests;
+mod people;
+mod places;
+mod wellbeing;
+mod work;
+
+/// One match of a pattern, in token indexes.
+pub struct Hit {
+    pub start: usize,
+    pub end: usize,
+    groups: Vec<Option<Range<usize>>>,
+}
+
+impl Hit {
+    /// Token range of capture group `n`.
+    pub fn group(&self, n: usize) -> Option<Range<usize>> {
+        self.groups.get(n).cloned().flatten()
+    }
+}
+
+/// A sentence being scanned, and what the rules found in it.
+pub struct Scan<'a> {
+    pub s: &'a Sentence,
+    pub ctx: Context,
+    questions: Vec<Range<usize>>,
+    hypothetical: bool,
+    /// The sentence mentions a passing moment ("today", "this week").
+    pub transient: bool,
+    pub found: Vec<Finding>,
+}
+
+impl<'a> Scan<'a> {
+    fn new(s: &'a Sentence, ctx: Context) -> Scan<'a> {
+        Scan {
+            s,
+            ctx,
+            questions: guards::question_spans(s),
+            hypothetical: guards::is_hypothetical(&s.norm),
+            transient: guards::is_transient(&s.norm),
+            found: Vec::new(),
+        }
+    }
+
+    /// Whether a statement starting at token `i` can be a fact about the user.
+    pub fn about_user(&self, i: usize) -> bool {
+        if self.ctx.roleplay || self.ctx.fiction || self.ctx.transform || self.hypothetical {
+            return false;
+        }
+        let at = self.s.byte_of(i);
+        !self.questions.iter().any(|q| q.contains(&at))
+    }
+
+    /// Whether names of the user's people and pets can be taken from this sentence.
+    pub fn about_people(&self) -> bool {
+        !self.ctx.roleplay
+    }
+
+    /// Polarity of the clause from token `from` to the next clause break.
+    pub fn polarity(&self, from: usize) -> Polarity {
+        let mut to = from;
+        while to < self.s.len() && !matches!(self.s.lower(to), "," | ";" | "." | "but" | "?" | "!")
+        {
+            to += 1;
+        }
+        // Include a trailing "anymore" after a comma-free clause end.
+        guards::polarity(self.s, from.saturating_sub(3), (to + 1).min(self.s.len()))
+    }
+
+    pub fn add(
+        &mut self,
+        category: Category,
+        slot: Option<&'static str>,
+        value: impl Into<String>,
+        ended: bool,
+    ) {
+        let value = value.into();
+        let value = value
+            .trim()
+            .trim_end_matches([',', ';', ':', '-'])
+            .trim()
+            .to_owned();
+        if value.chars().filter(|c| c.is_alphanumeric()).count() < 2 {
+            return;
+        }
+        let value = super::phrases::capitalise(&value);
+        let finding = Finding {
+            category,
+            slot,
+            value,
+            ended,
+        };
+        if !self.found.contains(&finding) {
+            self.found.push(finding);
+        }
+    }
+
+    /// All matches of `pattern` in this sentence.
+    pub fn hits(&self, pattern: &Pattern) -> Vec<Hit> {
+        let Some(re) = pattern.as_ref() else {
+            return Vec::new();
+        };
+        re.captures_iter(&self.s.norm)
+            .filter_map(|caps| {
+                let whole = caps.get(0)?;
+                let groups = (0..caps.len())
+                    .map(|n| {
+                        caps.get(n)
+                            .map(|m| self.s.token_at(m.start())..self.s.token_at(m.end()))
+                    })
+                    .collect();
+                Some(Hit {
+                    start: self.s.token_at(whole.start()),
+                    end: self.s.token_at(whole.end()),
+                    groups,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Runs every rule on one sentence.
+pub fn find_facts(s: &Sentence, ctx: Context) -> Vec<Finding> {
+    let mut scan = Scan::new(s, ctx);
+    if !scan.about_people() {
+        return Vec::new();
+    }
+    identity::find(&mut scan);
+    places::find(&mut scan);
+    work::find(&mut scan);
+    people::find(&mut scan);
+    wellbeing::find(&mut scan);
+    interests::find(&mut scan);
+    scan.found
+}
+
+fn lowercase_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(c) => c.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// Verbs whose subject people leave out ("Moved to Leeds last year", "Been surfing
+/// for years"), and what they stand for.
+const IMPLIED_SUBJECT: &[(&str, &str)] = &[
+    ("moving", "I am"),
+    ("living", "I am"),
+    ("working", "I am"),
+    ("training", "I am"),
+    ("learning", "I am"),
+    ("studying", "I am"),
+    ("starting", "I am"),
+    ("building", "I am"),
+    ("making", "I am"),
+    ("writing", "I am"),
+    ("teaching", "I am"),
+    ("getting", "I am"),
+    ("going", "I am"),
+    ("preparing", "I am"),
+    ("applying", "I am"),
+    ("playing", "I am"),
+    ("releasing", "I am"),
+    ("recording", "I am"),
+    ("developing", "I am"),
+    ("researching", "I am"),
+    ("taking", "I am"),
+    ("volunteering", "I am"),
+    ("raising", "I am"),
+    ("doing", "I am"),
+    ("moved", "I"),
+    ("started", "I"),
+    ("joined", "I"),
+    ("left", "I"),
+    ("quit", "I"),
+    ("passed", "I"),
+    ("finished", "I"),
+    ("graduated", "I"),
+    ("switched", "I"),
+    ("retired", "I am"),
+    ("relocated", "I"),
+    ("became", "I"),
+    ("bought", "I"),
+    ("adopted", "I"),
+    ("grew", "I"),
+    ("been", "I have"),
+    ("got", "I"),
+    ("went", "I"),
+];
+
+/// Words people put before the sentence's real start.
+const OPENERS: &[&str] = &[
+    "so", "ok", "okay", "and", "also", "just", "finally", "recently", "well", "btw", "hi", "hey",
+    "hello", "update", "news", "yay", "anyway", "oh", "actually", "still", "now", "since",
+];
+
+/// The sentence with its left-out subject restored, when it starts with a verb or
+/// (in the user's own profile) with a description of them.
+pub fn with_subject(text: &str, trusted: bool) -> String {
+    let s = Sentence::parse(text);
+    let first = (0..s.len()).find(|&i| {
+        let w = s.lower(i);
+        !OPENERS.contains(&w) && !super::phrases::is_punct(w) && w != "!"
+    });
+    let Some(first) = first else {
+        return text.to_owned();
+    };
+    let word = s.lower(first);
+    if matches!(word, "i" | "my" | "we" | "our" | "me") {
+        return text.to_owned();
+    }
+    let lead: String = s.span_text(0, first);
+    let rest = lowercase_first(&s.span_text(first, s.len()));
+    let prefixed = |subject: &str| -> String {
+        if lead.is_empty() {
+            format!("{subject} {rest}")
+        } else {
+            format!("{lead} {subject} {rest}")
+        }
+    };
+    if let Some((_, subject)) = IMPLIED_SUBJECT.iter().find(|(w, _)| *w == word) {
+        // "Moving to Leeds" but not "Moving is stressful".
+        if !matches!(s.lower(first + 1), "is" | "was" | "can" | "will" | "'s") {
+            return prefixed(subject);
+        }
+    }
+    let describes_user = super::lexicon::DIETS.iter().any(|(d, _)| *d == word)
+        || super::lexicon::CONDITION_ADJECTIVES
+            .iter()
+            .any(|(c, _)| c.split(' ').next() == Some(word))
+        || matches!(
+            word,
+            "married" | "single" | "divorced" | "separated" | "widowed" | "engaged"
+        );
+    let next = s.lower(first + 1);
+    if describes_user
+        && (trusted || matches!(next, "for" | "since" | "here" | "," | "and" | "now" | "too"))
+    {
+        return prefixed("I am");
+    }
+    if trusted && super::phrases::role_at(&s, first).is_some() {
+        return prefixed("I am a");
+    }
+    text.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub fn facts(text: &str) -> Vec<Finding> {
+        facts_in(text, Context::default())
+    }
+
+    pub fn facts_in(text: &str, ctx: Context) -> Vec<Finding> {
+        let text = with_subject(text, ctx.trusted);
+        find_facts(&Sentence::parse(&text), ctx)
+    }
+
+    pub fn values(text: &str) -> Vec<String> {
+        facts(text).into_iter().map(|f| f.value).collect()
+    }
+
+    #[test]
+    fn subject_is_restored() {
+        assert_eq!(
+            with_subject("Moved to Leeds last year", false),
+            "I moved to Leeds last year"
+        );
+        assert_eq!(
+            with_subject("so been surfing for years", false),
+            "so I have been surfing for years"
+        );
+        assert_eq!(
+            with_subject("Vegetarian for ten years now", false),
+            "I am vegetarian for ten years now"
+        );
+        assert_eq!(
+            with_subject("Civil engineer in Durban.", true),
+            "I am a civil engineer in Durban."
+        );
+        assert_eq!(
+            with_subject("Civil engineer in Durban.", false),
+            "Civil engineer in Durban."
+        );
+        assert_eq!(
+            with_subject("Moving is stressful", false),
+            "Moving is stressful"
+        );
+    }
+
+    #[test]
+    fn roleplay_finds_nothing() {
+        let ctx = Context {
+            roleplay: true,
+            ..Context::default()
+        };
+        assert!(facts_in("I live in Oslo with my wife Kari", ctx).is_empty());
+    }
+
+    #[test]
+    fn fiction_keeps_people_but_not_claims() {
+        let ctx = Context {
+            fiction: true,
+            ..Context::default()
+        };
+        let found: Vec<String> = facts_in(
+            "Write a story for my son Tobias where I am a pirate in Goa",
+            ctx,
+        )
+        .into_iter()
+        .map(|f| f.value)
+        .collect();
+        assert_eq!(found, vec!["Son: Tobias".to_owned()]);
+    }
+}

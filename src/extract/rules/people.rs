@@ -1,0 +1,447 @@
+//! The people and animals in the user's life, by name: "my wife Ana", "our dog
+//! Pickles (beagle)", "my grandchildren Elsa and Viktor"; partner (a single-valued
+//! slot), relationship status, and break-ups.
+//!
+//! Another person's traits stay theirs: "my wife Ana is a nurse" becomes
+//! "Wife: Ana (nurse)", never the user's job; friends', colleagues' and neighbours'
+//! details are not kept at all.
+
+use super::{Category, Scan};
+use crate::extract::guards::Polarity;
+use crate::extract::lexicon::{PETS, RELATION_PLURALS, RELATIONS};
+use crate::extract::phrases::{self, Phrase};
+
+pattern!(
+    POSSESSIVE = r"\b(?:my|our) ((?:(?:younger|older|little|big|baby|twin|eldest|oldest|youngest|middle|late|ex|ex-|step|new|dear|beloved|lovely|amazing|wonderful|adult|teenage|grown-up|grown|first|second|third|two|three|\d+-year-old|\d+yo) )*)(\S+(?: friend| in law)?)\b"
+);
+pattern!(
+    MARRIED_TO = r"\b(?:i am |i have been |i got |been |am |happily )?(married|engaged) to (\S+)"
+);
+pattern!(
+    PARTNER_IS = r"\b(?:my )?(wife|husband|partner|boyfriend|girlfriend|fiance|fiancé|fiancee|fiancée|spouse)(?: 's name)? is (\S+)"
+);
+pattern!(
+    BROKE_UP =
+        r"\b(\S+) and i (?:broke up|split up|split|separated|divorced|got divorced|ended things)\b"
+);
+pattern!(
+    BROKE_UP_WITH = r"\bi (?:broke up with|split up with|split from|divorced|separated from) (\S+)"
+);
+pattern!(
+    STATUS = r"\bi am (?:now |happily |recently |newly |currently |officially |still )?(married|engaged|single|divorced|separated|widowed|a widower|a widow)\b"
+);
+pattern!(GOT_STATUS = r"\b(?:i|we) (?:just |recently |finally )?got (married|engaged|divorced)\b");
+pattern!(
+    KIDS_COUNT = r"\b(?:my|our) (two|three|four|five|2|3|4|5|twin) (kids|children|boys|girls|sons|daughters)\b"
+);
+pattern!(
+    PARENT_OF = r"\b(mom|mum|mother|dad|father|parent) of (one|two|three|four|five|six|[1-6])\b"
+);
+
+pub fn find(scan: &mut Scan) {
+    if !scan.about_people() {
+        return;
+    }
+    possessives(scan);
+    appositives(scan);
+    partners(scan);
+    status(scan);
+}
+
+fn relation(word: &str) -> Option<(&'static str, bool)> {
+    RELATIONS
+        .iter()
+        .find(|(w, _, _)| *w == word)
+        .map(|(_, label, partner)| (*label, *partner))
+}
+
+fn pet(word: &str) -> Option<&'static str> {
+    PETS.iter()
+        .find(|(w, _)| *w == word)
+        .map(|(_, label)| *label)
+}
+
+fn plural(word: &str) -> Option<&'static str> {
+    RELATION_PLURALS
+        .iter()
+        .find(|(w, _)| *w == word)
+        .map(|(_, label)| *label)
+}
+
+/// "my wife Ana", "our dog Pickles (beagle)", "my kids Ada and Tom".
+fn possessives(scan: &mut Scan) {
+    for hit in scan.hits(&POSSESSIVE) {
+        let (Some(mods), Some(word)) = (hit.group(1), hit.group(2)) else {
+            continue;
+        };
+        let modifiers: Vec<String> = (mods.start..mods.end)
+            .map(|k| scan.s.lower(k).to_owned())
+            .collect();
+        let word_text = scan.s.span_text(word.start, word.end).to_lowercase();
+        let mut name_start = word.end;
+        if scan.s.lower(name_start) == "," {
+            name_start += 1;
+        }
+        if let Some((label, partner)) = relation(&word_text) {
+            let Some(name) = phrases::name_at(scan.s, name_start, false) else {
+                continue;
+            };
+            add_relative(scan, label, partner, &modifiers, &name);
+        } else if let Some(label) = plural(&word_text) {
+            let names = name_list(scan, name_start);
+            if names.len() >= 2 {
+                scan.add(
+                    Category::Family,
+                    None,
+                    format!("{label}: {}", names.join(", ")),
+                    false,
+                );
+            }
+        } else if let Some(label) = pet(&word_text) {
+            if let Some(name) = phrases::name_at(scan.s, name_start, false) {
+                let breed =
+                    if label == "Dog" && !matches!(word_text.as_str(), "dog" | "puppy" | "pup") {
+                        Some(word_text.clone())
+                    } else {
+                        parenthetical_kind(scan, name.end)
+                    };
+                add_pet(scan, label, &name.text, breed);
+            } else if matches!(scan.s.lower(name_start), "called" | "named" | "is")
+                && let Some(name) = phrases::name_at(
+                    scan.s,
+                    name_start + 1 + usize::from(scan.s.lower(name_start + 1) == "called"),
+                    false,
+                )
+            {
+                add_pet(scan, label, &name.text, None);
+            }
+        }
+    }
+}
+
+fn add_pet(scan: &mut Scan, label: &str, name: &str, kind: Option<String>) {
+    let value = match kind {
+        Some(kind) => format!("{label}: {name} ({kind})"),
+        None => format!("{label}: {name}"),
+    };
+    scan.add(Category::Pets, None, value, false);
+}
+
+/// "(beagle, eats everything)" → "beagle": a one- or two-word description first in
+/// the parentheses after a pet's name.
+fn parenthetical_kind(scan: &Scan, i: usize) -> Option<String> {
+    if scan.s.lower(i) != "(" {
+        return None;
+    }
+    let mut end = i + 1;
+    while end < scan.s.len() && scan.s.is_word(end) && end - i <= 3 {
+        end += 1;
+    }
+    let words = end - (i + 1);
+    let closes = matches!(scan.s.lower(end), "," | ")");
+    let first = scan.s.lower(i + 1);
+    let descriptive = !first.chars().any(|c| c.is_ascii_digit())
+        && !matches!(
+            first,
+            "he" | "she" | "it" | "our" | "my" | "a" | "the" | "who" | "male" | "female"
+        );
+    (closes && (1..=2).contains(&words) && descriptive)
+        .then(|| scan.s.span_text(i + 1, end).to_lowercase())
+}
+
+fn add_relative(scan: &mut Scan, label: &str, partner: bool, modifiers: &[String], name: &Phrase) {
+    let late = modifiers.iter().any(|m| m == "late")
+        || (name.end..name.end + 4).any(|k| matches!(scan.s.lower(k), "died" | "passed"));
+    let ex = modifiers.iter().any(|m| m == "ex" || m == "ex-");
+    let label = if late {
+        format!("Late {}", label.to_lowercase())
+    } else if ex {
+        format!("Ex-{}", label.to_lowercase())
+    } else {
+        label.to_owned()
+    };
+    let occupation =
+        if scan.s.lower(name.end) == "is" && matches!(scan.s.lower(name.end + 1), "a" | "an") {
+            phrases::role_at(scan.s, name.end + 1).map(|r| r.text)
+        } else {
+            None
+        };
+    let value = match occupation {
+        Some(job) => format!("{label}: {} ({job})", name.text),
+        None => format!("{label}: {}", name.text),
+    };
+    let slot = (partner && !late && !ex).then_some("partner");
+    scan.add(Category::Family, slot, value, false);
+}
+
+/// "Ada (8) and Tom (5)", "Isla, Finn and Ruby".
+fn name_list(scan: &Scan, mut i: usize) -> Vec<String> {
+    let mut names = Vec::new();
+    while let Some(name) = phrases::name_at(scan.s, i, false) {
+        names.push(name.text);
+        i = name.end;
+        if scan.s.lower(i) == "(" {
+            while i < scan.s.len() && scan.s.lower(i) != ")" {
+                i += 1;
+            }
+            i += 1;
+        }
+        match scan.s.lower(i) {
+            "," | "and" | "&" => i += 1,
+            _ => break,
+        }
+        if scan.s.lower(i) == "and" {
+            i += 1;
+        }
+    }
+    names
+}
+
+/// "Farofa (our dog, a mutt…)", "Amaka, my wife,".
+fn appositives(scan: &mut Scan) {
+    for i in 0..scan.s.len() {
+        if !scan.s.is_capitalised(i) || !matches!(scan.s.lower(i + 1), "(" | ",") {
+            continue;
+        }
+        if !matches!(scan.s.lower(i + 2), "my" | "our") {
+            continue;
+        }
+        let word = scan.s.lower(i + 3).to_owned();
+        let closes = matches!(scan.s.lower(i + 4), "," | ")" | "." | "");
+        let Some(name) = phrases::name_at(scan.s, i, false) else {
+            continue;
+        };
+        if name.end != i + 1 || !closes {
+            continue;
+        }
+        if let Some(label) = pet(&word) {
+            add_pet(scan, label, &name.text, None);
+        } else if let Some((label, partner)) = relation(&word) {
+            add_relative(scan, label, partner, &[], &name);
+        }
+    }
+}
+
+fn partners(scan: &mut Scan) {
+    for hit in scan.hits(&MARRIED_TO) {
+        let (Some(kind), Some(who)) = (hit.group(1), hit.group(2)) else {
+            continue;
+        };
+        let by_user = scan.s.lower(hit.start) == "i"
+            || super::places::subject_is_user(scan, hit.start)
+            || scan.ctx.trusted;
+        if !by_user || !scan.about_user(hit.start) || scan.polarity(hit.start) == Polarity::Negated
+        {
+            continue;
+        }
+        let Some(name) = phrases::name_at(scan.s, who.start, false) else {
+            continue;
+        };
+        let label = if scan.s.lower(kind.start) == "married" {
+            "Married to"
+        } else {
+            "Engaged to"
+        };
+        scan.add(
+            Category::Family,
+            Some("partner"),
+            format!("{label}: {}", name.text),
+            false,
+        );
+        let status = if label == "Married to" {
+            "Married"
+        } else {
+            "Engaged"
+        };
+        scan.add(Category::Family, Some("relationship"), status, false);
+    }
+    for hit in scan.hits(&PARTNER_IS) {
+        let (Some(kind), Some(who)) = (hit.group(1), hit.group(2)) else {
+            continue;
+        };
+        if hit.start > 0
+            && !matches!(
+                scan.s.lower(hit.start.saturating_sub(1)),
+                "my" | "," | ";" | "and"
+            )
+            && scan.s.lower(hit.start) != "my"
+        {
+            continue;
+        }
+        if !scan.s.is_capitalised(who.start) {
+            continue;
+        }
+        let word = scan.s.lower(kind.start).to_owned();
+        if let (Some((label, _)), Some(name)) =
+            (relation(&word), phrases::name_at(scan.s, who.start, false))
+        {
+            scan.add(
+                Category::Family,
+                Some("partner"),
+                format!("{label}: {}", name.text),
+                false,
+            );
+        }
+    }
+    for pattern in [&BROKE_UP, &BROKE_UP_WITH] {
+        for hit in scan.hits(pattern) {
+            let Some(who) = hit.group(1) else { continue };
+            if !scan.about_user(hit.start) || !scan.s.is_capitalised(who.start) {
+                continue;
+            }
+            if let Some(name) = phrases::name_at(scan.s, who.start, false) {
+                scan.add(
+                    Category::Family,
+                    Some("partner"),
+                    format!("Partner: {}", name.text),
+                    true,
+                );
+            }
+        }
+    }
+}
+
+fn status(scan: &mut Scan) {
+    for pattern in [&STATUS, &GOT_STATUS] {
+        for hit in scan.hits(pattern) {
+            let Some(g) = hit.group(1) else { continue };
+            // "since I got divorced" is a fact even inside a longer story.
+            if scan.ctx.fiction
+                || scan.ctx.transform
+                || scan.ctx.roleplay
+                || scan.polarity(hit.start) != Polarity::Affirmed
+            {
+                continue;
+            }
+            if scan.s.lower(g.end) == "to" {
+                continue;
+            }
+            let status = match scan.s.span_text(g.start, g.end).as_str() {
+                "a widower" | "a widow" | "widowed" => "Widowed".to_owned(),
+                other => phrases::capitalise(other),
+            };
+            scan.add(Category::Family, Some("relationship"), status, false);
+        }
+    }
+    for hit in scan.hits(&KIDS_COUNT) {
+        let (Some(n), Some(kind)) = (hit.group(1), hit.group(2)) else {
+            continue;
+        };
+        if scan.ctx.fiction || scan.ctx.transform {
+            continue;
+        }
+        let n = scan.s.lower(n.start).to_owned();
+        let kind = scan.s.lower(kind.start).to_owned();
+        let value = if n == "twin" {
+            format!("Has twin {kind}")
+        } else {
+            format!("Has {n} {kind}")
+        };
+        scan.add(Category::Family, Some("children"), value, false);
+    }
+    for hit in scan.hits(&PARENT_OF) {
+        let Some(n) = hit.group(2) else { continue };
+        let by_user =
+            scan.ctx.trusted || hit.start == 0 || scan.s.lower(hit.start.saturating_sub(1)) == "a";
+        if by_user && scan.about_user(hit.start) {
+            let n = scan.s.lower(n.start).to_owned();
+            scan.add(
+                Category::Family,
+                Some("children"),
+                format!("Parent of {n}"),
+                false,
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{facts, values};
+
+    #[test]
+    fn relatives_with_names() {
+        assert_eq!(
+            values("Plan a trip for me and my wife Ngozi"),
+            vec!["Wife: Ngozi"]
+        );
+        assert_eq!(
+            values("my younger sister Ilse is getting married"),
+            vec!["Sister: Ilse"]
+        );
+        assert_eq!(
+            values("My brother Tomasz is an accountant and will help"),
+            vec!["Brother: Tomasz (accountant)"]
+        );
+        assert_eq!(
+            values("christmas gift for my grandson teo, he loves trucks"),
+            vec!["Grandson: Teo"]
+        );
+        assert_eq!(
+            values("My grandchildren Alma (8) and Oskar (5) visit soon"),
+            vec!["Grandchildren: Alma, Oskar"]
+        );
+        let f = facts("my husband Rafael works nights");
+        assert_eq!(f[0].slot, Some("partner"));
+        // Someone else's relatives are not the user's.
+        assert!(
+            values("My boyfriend Jonas's sister is a midwife")
+                .iter()
+                .all(|v| !v.contains("midwife"))
+        );
+        assert_eq!(
+            values("My boyfriend Jonas's sister is a midwife"),
+            vec!["Boyfriend: Jonas"]
+        );
+    }
+
+    #[test]
+    fn other_peoples_traits_stay_theirs() {
+        assert!(values("my friend is a lawyer").is_empty());
+        assert!(
+            values("my sister-in-law Mira is vegan")
+                .iter()
+                .all(|v| !v.contains("egan"))
+        );
+        assert!(values("My colleague is a huge Celtic fan").is_empty());
+        let v = values("My wife Ana is a nurse at St. Mary's");
+        assert_eq!(v, vec!["Wife: Ana (nurse)"]);
+    }
+
+    #[test]
+    fn pets() {
+        assert_eq!(
+            values("our dog Waffles (beagle, eats everything) ate a sock"),
+            vec!["Dog: Waffles (beagle)"]
+        );
+        assert_eq!(values("my cat Miso (4 yrs) is sick"), vec!["Cat: Miso"]);
+        assert_eq!(
+            values("Churro (our dog, a rescue) chewed my shoes"),
+            vec!["Dog: Churro"]
+        );
+        assert!(values("If we get a dog, is a Shiba good?").is_empty());
+        assert!(values("a cat who lives in a temple").is_empty());
+    }
+
+    #[test]
+    fn partners_and_status() {
+        assert!(
+            values("I'm married to Idris and we live in Leeds")
+                .contains(&"Married to: Idris".to_owned())
+        );
+        assert!(
+            values("I got engaged to Selin last week").contains(&"Engaged to: Selin".to_owned())
+        );
+        assert_eq!(values("husband is Colm."), vec!["Husband: Colm"]);
+        let f = facts("Bruno and I broke up last month");
+        assert_eq!(f[0].value, "Partner: Bruno");
+        assert!(f[0].ended);
+        assert!(
+            values("I'm separated, the kids are with me every other week")
+                .contains(&"Separated".to_owned())
+        );
+        assert!(values("she lives with me since I got divorced").contains(&"Divorced".to_owned()));
+        assert!(values("I'm not married").is_empty());
+        assert_eq!(values("our twin boys love lego"), vec!["Has twin boys"]);
+    }
+}

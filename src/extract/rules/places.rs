@@ -1,0 +1,203 @@
+//! Where the user lives (a single-valued slot) and where they come from.
+
+use super::{Category, Scan};
+use crate::extract::guards::Polarity;
+use crate::extract::phrases;
+
+pattern!(
+    LIVE = r"\b(?:i|we) (?:currently |now |still |also |both |all |no longer |do not |never |)(?:live|am living|are living|reside|am based|are based|have lived|have been living|have been based|am settled|are settled|have settled|settled) (?:here )?(?:in|near|outside|just outside|on)\b"
+);
+pattern!(
+    MOVED = r"\b(?:i|we) (?:just |recently |finally |have just |have |had |eventually |officially )?(?:moved|relocated|emigrated) (?:back |over |down |up |here )?(?:to|into)\b"
+);
+pattern!(
+    MOVING = r"\b(?:i|we) (?:am|are) (?:officially |finally |actually )?(?:moving|relocating) (?:back |over )?to\b"
+);
+pattern!(BASED = r"\bbased (?:in|out of)\b");
+pattern!(LIVING = r"\bliving in\b");
+pattern!(HERE_IN = r"\bhere in\b");
+pattern!(MY_HOME = r"\b(?:my|our) (?:home|house|flat|apartment|place) (?:is )?in\b");
+pattern!(FROM = r"\bi am (?:originally |actually |born and raised |)from\b");
+pattern!(GREW_UP = r"\b(?:grew up|was raised|was born and raised|born and raised) in\b");
+pattern!(BORN_IN = r"\bi was born in\b");
+pattern!(
+    HOME_TO = r"\b(?:going|go|went|flying|fly|heading|head|travelling|traveling|coming|driving|visiting) (?:back )?home to\b"
+);
+pattern!(HOMETOWN = r"\bmy home ?town (?:is |of )?");
+
+pub fn find(scan: &mut Scan) {
+    home(scan);
+    origin(scan);
+}
+
+fn home(scan: &mut Scan) {
+    if scan.transient {
+        return;
+    }
+    let mut spots = Vec::new();
+    for pattern in [&LIVE, &MOVED, &MOVING, &MY_HOME] {
+        for hit in scan.hits(pattern) {
+            spots.push((hit.start, hit.end));
+        }
+    }
+    for hit in scan.hits(&HERE_IN) {
+        let visiting = [
+            "visiting",
+            "trip",
+            "holiday",
+            "vacation",
+            "conference",
+            "week",
+            "weekend",
+        ]
+        .iter()
+        .any(|w| scan.s.norm.split(' ').any(|t| t == *w));
+        if !visiting {
+            spots.push((hit.start, hit.end));
+        }
+    }
+    for pattern in [&BASED, &LIVING] {
+        for hit in scan.hits(pattern) {
+            if subject_is_user(scan, hit.start) {
+                spots.push((hit.start, hit.end));
+            }
+        }
+    }
+    for (start, end) in spots {
+        if !scan.about_user(start) {
+            continue;
+        }
+        let Some(place) = phrases::place_at(scan.s, end) else {
+            continue;
+        };
+        let ended = match scan.polarity(start) {
+            Polarity::Negated => continue,
+            Polarity::Ended => true,
+            Polarity::Affirmed => false,
+        };
+        scan.add(
+            Category::Location,
+            Some("home"),
+            format!("Lives in {}", place.text),
+            ended,
+        );
+    }
+}
+
+/// Whether the nearest subject before token `i` is the user: "I'm a nurse based in
+/// Cork" yes, "my son Daisuke lives in…", "she is living in…" no.
+pub fn subject_is_user(scan: &Scan, i: usize) -> bool {
+    if scan.ctx.trusted && i <= 1 {
+        return true;
+    }
+    for k in (0..i).rev() {
+        match scan.s.lower(k) {
+            "i" | "me" | "we" => return true,
+            "he" | "she" | "they" | "his" | "her" | "their" | "who" | "it" | "you" | "my"
+            | "our" => {
+                return false;
+            }
+            _ => {
+                if scan.s.is_capitalised(k) && k > 0 && phrases::name_at(scan.s, k, false).is_some()
+                {
+                    return false;
+                }
+            }
+        }
+    }
+    scan.ctx.trusted
+}
+
+fn origin(scan: &mut Scan) {
+    let rules: [(&super::Pattern, &str); 5] = [
+        (&FROM, "From"),
+        (&GREW_UP, "Grew up in"),
+        (&BORN_IN, "Born in"),
+        (&HOME_TO, "Hometown:"),
+        (&HOMETOWN, "Hometown:"),
+    ];
+    for (pattern, lead) in rules {
+        for hit in scan.hits(pattern) {
+            if !scan.about_user(hit.start) {
+                continue;
+            }
+            let by_user = scan.s.lower(hit.start) == "i"
+                || pattern_needs_no_subject(lead)
+                || subject_is_user(scan, hit.start);
+            if !by_user || scan.polarity(hit.start) != Polarity::Affirmed {
+                continue;
+            }
+            if let Some(place) = phrases::place_at(scan.s, hit.end) {
+                scan.add(
+                    Category::Location,
+                    None,
+                    format!("{lead} {}", place.text),
+                    false,
+                );
+            }
+        }
+    }
+}
+
+fn pattern_needs_no_subject(lead: &str) -> bool {
+    lead == "Hometown:"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{facts, values};
+
+    #[test]
+    fn home() {
+        assert_eq!(
+            values("I live in Tampere with my two cats"),
+            vec!["Lives in Tampere"]
+        );
+        assert_eq!(
+            values("we just moved to Rotterdam last week"),
+            vec!["Lives in Rotterdam"]
+        );
+        assert_eq!(
+            values("Moving to Halifax in August!!"),
+            vec!["Lives in Halifax"]
+        );
+        assert_eq!(
+            values("I'm a potter based in Oaxaca"),
+            vec!["Lives in Oaxaca", "Potter"]
+        );
+        assert_eq!(
+            values("our small studio here in Valparaíso"),
+            vec!["Lives in Valparaíso"]
+        );
+        let f = facts("I live in Tampere");
+        assert_eq!(f[0].slot, Some("home"));
+    }
+
+    #[test]
+    fn home_guards() {
+        // Hypothetical, question, transient, someone else, negated.
+        assert!(values("If I lived in Lisbon, would I need a car?").is_empty());
+        assert!(values("Should I move to Leeds?").is_empty());
+        assert!(values("I'm living in Rome this week for a conference").is_empty());
+        assert!(values("my brother lives in Perth").is_empty());
+        assert!(values("she is living in Oslo now").is_empty());
+        assert!(values("I don't live in Paris").is_empty());
+        assert!(values("I'm in Paris this week").is_empty());
+        let f = facts("I no longer live in Ghent");
+        assert!(f[0].ended);
+    }
+
+    #[test]
+    fn origin() {
+        assert_eq!(values("I'm originally from Cork"), vec!["From Cork"]);
+        assert_eq!(
+            values("I grew up in Tromsø, so cold is fine"),
+            vec!["Grew up in Tromsø"]
+        );
+        assert_eq!(
+            values("Flying home to Gdańsk for Christmas"),
+            vec!["Hometown: Gdańsk"]
+        );
+        assert!(values("my wife grew up in Kyiv").is_empty());
+    }
+}

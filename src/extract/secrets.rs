@@ -1,0 +1,524 @@
+//! Credentials and identity numbers that must never reach MEMORY (or a model).
+//!
+//! People paste keys, passwords and card numbers while debugging or asking for help;
+//! a memory that repeats them turns a chat export into a leak. Recognised: API keys and
+//! tokens (OpenAI, GitHub, Slack, AWS, Google, Stripe, JWTs, bearer tokens, private key
+//! blocks, long high-entropy strings), passwords (labelled ones, password-like strings,
+//! credentials inside URLs), payment card numbers (Luhn-valid), US social security
+//! numbers, IBANs (checksum-valid) and labelled passport numbers.
+
+use regex::Regex;
+use std::ops::Range;
+use std::sync::LazyLock;
+
+/// What replaces a secret in [`redact`]'s output.
+pub const REDACTED: &str = "[REDACTED]";
+
+/// Fixed-shape credentials: a match anywhere is a secret.
+static SHAPED: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+    [
+        // OpenAI / Anthropic style keys: sk-..., sk-proj-..., sk-ant-...
+        r"\bsk-[A-Za-z0-9_\-]{16,}",
+        // GitHub tokens.
+        r"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}",
+        r"\bgithub_pat_[A-Za-z0-9_]{20,}",
+        // Slack tokens.
+        r"\bxox[abposr]-[A-Za-z0-9\-]{10,}",
+        // AWS access key ids.
+        r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[A-Z0-9]{16}\b",
+        // Google API keys.
+        r"\bAIza[0-9A-Za-z_\-]{30,}",
+        // Stripe keys.
+        r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{10,}",
+        // JWTs: three base64url segments, the first two JSON objects.
+        r"\beyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}",
+        // PEM private keys, to the end marker (or the end of the text).
+        r"(?s)-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|\z)",
+        // Authorization headers.
+        r"(?i)\bbearer\s+[A-Za-z0-9._~+/\-]{12,}=*",
+        // user:password@host inside any URL (the password may itself hold '@').
+        r"(?i)\b[a-z][a-z0-9+.\-]*://[^\s/:@]+:[^\s/]*@",
+        // US social security numbers.
+        r"\b\d{3}-\d{2}-\d{4}\b",
+    ]
+    .iter()
+    .filter_map(|p| Regex::new(p).ok())
+    .collect()
+});
+
+/// A label ("password is", "wifi password:", "pin =") followed by its value.
+static PASSWORD_LABEL: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(
+        r#"(?i)\b(?:password|passwd|pwd|passcode|passphrase|pin|pw)\b(?:\s+(?:is|was|for\s+\S+\s+is))?\s*(?:[:=]+|->)?\s*["'`]?([^\s"'`,;)]+)"#,
+    )
+    .ok()
+});
+
+/// "passport number X12345678", "passport no: 123456789".
+static PASSPORT: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)\bpassport\b(?:\s+(?:number|no\.?|num|#))?\s*(?:is|[:=#])?\s*([A-Z0-9]{6,10})\b",
+    )
+    .ok()
+});
+
+/// Runs of 13-19 digits, possibly grouped with spaces or dashes.
+static DIGIT_RUN: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"\b\d(?:[ \-]?\d){12,18}\b").ok());
+
+/// IBAN-shaped runs: country code, check digits, 11-30 alphanumerics in groups.
+static IBAN: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?\b").ok()
+});
+
+/// Words that follow "password" in ordinary sentences and are not a password.
+const NOT_A_PASSWORD: &[&str] = &[
+    "a",
+    "an",
+    "the",
+    "my",
+    "your",
+    "his",
+    "her",
+    "our",
+    "their",
+    "its",
+    "it",
+    "is",
+    "was",
+    "not",
+    "no",
+    "and",
+    "or",
+    "but",
+    "to",
+    "for",
+    "of",
+    "on",
+    "in",
+    "with",
+    "from",
+    "that",
+    "this",
+    "which",
+    "wrong",
+    "incorrect",
+    "correct",
+    "right",
+    "same",
+    "expired",
+    "reset",
+    "manager",
+    "managers",
+    "protected",
+    "required",
+    "field",
+    "change",
+    "changed",
+    "changes",
+    "working",
+    "invalid",
+    "saved",
+    "stored",
+    "long",
+    "short",
+    "strong",
+    "weak",
+    "still",
+    "again",
+    "anymore",
+    "any",
+    "every",
+    "keeps",
+    "doesn't",
+    "does",
+    "didn't",
+    "won't",
+    "isn't",
+    "hint",
+    "hints",
+    "policy",
+    "rules",
+    "prompt",
+    "dialog",
+    "box",
+    "screen",
+    "page",
+    "login",
+    "recovery",
+    "there",
+    "here",
+    "should",
+    "must",
+    "will",
+    "can",
+    "could",
+    "would",
+    "code",
+    "number",
+    "entry",
+    "hash",
+    "hashes",
+    "hashing",
+    "less",
+    "based",
+    "when",
+    "if",
+    "so",
+    "too",
+    "also",
+    "only",
+    "just",
+    "set",
+    "please",
+    "etc",
+    "...",
+    "-",
+    "*",
+    "****",
+];
+
+/// Whether `text` holds anything that looks like a credential, card number or id number.
+pub fn contains_secret(text: &str) -> bool {
+    !secret_ranges(text).is_empty()
+}
+
+/// `text` with every secret replaced by [`REDACTED`].
+pub fn redact(text: &str) -> String {
+    let ranges = secret_ranges(text);
+    if ranges.is_empty() {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for range in ranges {
+        if let Some(before) = text.get(at..range.start) {
+            out.push_str(before);
+        }
+        out.push_str(REDACTED);
+        at = range.end;
+    }
+    if let Some(rest) = text.get(at..) {
+        out.push_str(rest);
+    }
+    out
+}
+
+/// Byte ranges of every secret, sorted and merged.
+fn secret_ranges(text: &str) -> Vec<Range<usize>> {
+    let mut found: Vec<Range<usize>> = Vec::new();
+    for re in SHAPED.iter() {
+        found.extend(re.find_iter(text).map(|m| m.range()));
+    }
+    if let Some(re) = PASSWORD_LABEL.as_ref() {
+        for caps in re.captures_iter(text) {
+            if let Some(value) = caps.get(1) {
+                let word = value.as_str().trim_end_matches(['.', '!', '?', ':']);
+                let lower = word.to_lowercase();
+                if word.chars().count() >= 3 && !NOT_A_PASSWORD.contains(&lower.as_str()) {
+                    found.push(value.start()..value.start() + word.len());
+                }
+            }
+        }
+    }
+    if let Some(re) = PASSPORT.as_ref() {
+        for caps in re.captures_iter(text) {
+            if let Some(value) = caps.get(1)
+                && value.as_str().chars().any(|c| c.is_ascii_digit())
+            {
+                found.push(value.range());
+            }
+        }
+    }
+    if let Some(re) = DIGIT_RUN.as_ref() {
+        for m in re.find_iter(text) {
+            let digits: Vec<u32> = m.as_str().chars().filter_map(|c| c.to_digit(10)).collect();
+            if (13..=19).contains(&digits.len()) && luhn_valid(&digits) {
+                found.push(m.range());
+            }
+        }
+    }
+    if let Some(re) = IBAN.as_ref() {
+        for m in re.find_iter(text) {
+            if iban_valid(m.as_str()) {
+                found.push(m.range());
+            }
+        }
+    }
+    for (start, token) in tokens(text) {
+        if looks_like_password(token) || looks_like_key(token) {
+            found.push(start..start + token.len());
+        }
+    }
+    merge(found)
+}
+
+fn merge(mut ranges: Vec<Range<usize>>) -> Vec<Range<usize>> {
+    ranges.sort_by_key(|r| (r.start, r.end));
+    let mut out: Vec<Range<usize>> = Vec::with_capacity(ranges.len());
+    for r in ranges {
+        match out.last_mut() {
+            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+            _ => out.push(r),
+        }
+    }
+    out
+}
+
+/// Candidate tokens with their byte offsets: text split on whitespace, quotes,
+/// brackets, commas and `=`, with trailing sentence punctuation trimmed (a trailing
+/// `!` is kept: passwords often end with one).
+fn tokens(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    const SEPARATORS: &[char] = &[
+        '"', '\'', '`', '(', ')', '[', ']', '{', '}', '<', '>', ',', ';', '=', '\u{201c}',
+        '\u{201d}', '\u{2018}', '\u{2019}',
+    ];
+    let mut offset = 0;
+    text.split_inclusive(move |c: char| c.is_whitespace() || SEPARATORS.contains(&c))
+        .filter_map(move |piece| {
+            let start = offset;
+            offset += piece.len();
+            let core = piece
+                .trim_end_matches(|c: char| c.is_whitespace() || SEPARATORS.contains(&c))
+                .trim_end_matches(['.', ',', ':', '?']);
+            let trimmed = core.trim_start_matches(':');
+            let lead = core.len() - trimmed.len();
+            (!trimmed.is_empty()).then_some((start + lead, trimmed))
+        })
+}
+
+/// Short strings mixing letters, digits and symbols the way passwords do
+/// ("Spurs2014!Ray", "Kt9@monsoon22"), or long mixed-case alphanumerics.
+fn looks_like_password(token: &str) -> bool {
+    let len = token.chars().count();
+    if !(8..=64).contains(&len) || token.contains("://") || is_email(token) {
+        return false;
+    }
+    let letters = token.chars().filter(|c| c.is_alphabetic()).count();
+    let digits = token.chars().filter(|c| c.is_ascii_digit()).count();
+    let symbols = token
+        .chars()
+        .filter(|c| "!@#$%^&*?~+=|\\".contains(*c))
+        .count();
+    let upper = token.chars().any(|c| c.is_uppercase());
+    let lower = token.chars().any(|c| c.is_lowercase());
+    if letters > 0 && digits > 0 && symbols > 0 {
+        return true;
+    }
+    // Mixed case with digits, no separators: "Qx9Lm2Rv7Tn4Kp8W". Product names like
+    // "iPhone15" are shorter or have a single case change.
+    let token = token.trim_end_matches('!');
+    let only_alnum = token.chars().all(|c| c.is_ascii_alphanumeric());
+    only_alnum && len >= 12 && upper && lower && digits >= 2 && case_changes(token) >= 4
+}
+
+fn case_changes(token: &str) -> usize {
+    let kinds: Vec<u8> = token
+        .chars()
+        .filter(|c| c.is_alphabetic())
+        .map(|c| u8::from(c.is_uppercase()))
+        .collect();
+    kinds.windows(2).filter(|w| w.first() != w.get(1)).count()
+}
+
+fn is_email(token: &str) -> bool {
+    match token.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !domain.contains('@')
+                && domain.contains('.')
+                && domain
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+        }
+        None => false,
+    }
+}
+
+/// Long random-looking tokens: keys, secrets, session tokens (hex, base64, base64url).
+fn looks_like_key(token: &str) -> bool {
+    let token = token.trim_end_matches('!');
+    let len = token.chars().count();
+    if len < 20 || token.contains("://") || is_email(token) {
+        return false;
+    }
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "_-+/=.".contains(c);
+    if !token.chars().all(allowed) {
+        return false;
+    }
+    let digits = token.chars().filter(|c| c.is_ascii_digit()).count();
+    let letters = token.chars().filter(|c| c.is_ascii_alphabetic()).count();
+    if digits < 2 || letters < 2 {
+        return false;
+    }
+    // Paths and dotted names ("com.example.app", "src/extract/mod.rs") are words
+    // joined by separators; keys are one long run.
+    let longest_run = token
+        .split(|c: char| "/.-_".contains(c))
+        .map(str::len)
+        .max()
+        .unwrap_or(0);
+    longest_run >= 16 && shannon_entropy(token) >= 3.3
+}
+
+fn shannon_entropy(s: &str) -> f64 {
+    let mut counts = std::collections::HashMap::new();
+    let mut total = 0usize;
+    for c in s.chars() {
+        *counts.entry(c).or_insert(0usize) += 1;
+        total += 1;
+    }
+    if total == 0 {
+        return 0.0;
+    }
+    let n = total as f64;
+    counts
+        .values()
+        .map(|&k| {
+            let p = k as f64 / n;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+fn luhn_valid(digits: &[u32]) -> bool {
+    let sum: u32 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &d)| {
+            if i % 2 == 1 {
+                let doubled = d * 2;
+                if doubled > 9 { doubled - 9 } else { doubled }
+            } else {
+                d
+            }
+        })
+        .sum();
+    sum % 10 == 0
+}
+
+/// ISO 13616 check: move the first four characters to the end, letters to numbers, mod 97 == 1.
+fn iban_valid(candidate: &str) -> bool {
+    let compact: String = candidate.chars().filter(|c| !c.is_whitespace()).collect();
+    if !(15..=34).contains(&compact.len()) {
+        return false;
+    }
+    let (head, tail) = compact.split_at(4);
+    let mut remainder: u64 = 0;
+    for c in tail.chars().chain(head.chars()) {
+        let value = match c.to_digit(36) {
+            Some(v) => u64::from(v),
+            None => return false,
+        };
+        remainder = if value >= 10 {
+            (remainder * 100 + value) % 97
+        } else {
+            (remainder * 10 + value) % 97
+        };
+    }
+    remainder == 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secret(s: &str) -> bool {
+        contains_secret(s)
+    }
+
+    #[test]
+    fn openai_keys() {
+        assert!(secret("my key is sk-abcdEFGH1234ijklMNOP5678qrst"));
+        assert!(secret(
+            "OPENAI_API_KEY=sk-proj-Zx81kLmQ0pW3nR5tV7yB9cD2fG4hJ6sA8eU0iO2"
+        ));
+        assert!(!secret("the sk- prefix marks OpenAI keys"));
+    }
+
+    #[test]
+    fn github_slack_aws_google_stripe() {
+        assert!(secret("token ghp_16C7e42F292c6912E7710c838347Ae178B4a"));
+        assert!(secret(
+            "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz0123"
+        ));
+        assert!(secret("SLACK=xoxb-2231-998877-AbCdEfGhIjKl"));
+        assert!(secret("aws_access_key_id = AKIAZ7Q3MPLX5RTE2WBN"));
+        assert!(secret("key=AIzaSyD8f9G0h1J2k3L4m5N6o7P8q9R0s1T2u3V"));
+        assert!(secret("stripe sk_live_51HqLmNoPqRsTuVwXyZ"));
+    }
+
+    #[test]
+    fn jwt_and_bearer_and_private_key() {
+        assert!(secret(
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
+        ));
+        assert!(secret(
+            "curl -H 'Authorization: Bearer 8f2k1LmQp0Zx7Wv3Yt5R'"
+        ));
+        assert!(secret(
+            "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA\n-----END RSA PRIVATE KEY-----"
+        ));
+        assert!(secret(
+            "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA"
+        ));
+    }
+
+    #[test]
+    fn passwords() {
+        assert!(secret("my password is tulip-garden"));
+        assert!(secret("the wifi password: Lemon_Tree_44"));
+        assert!(secret("Password:=\"Quartz#Falls9\""));
+        assert!(secret("I keep typing Harbor1999! and it fails"));
+        assert!(secret("postgres://svc_user:plainpass@db.internal:5432/app"));
+        assert!(secret("mysql://root:Oslo@2024@10.0.0.5/shop"));
+        assert!(!secret("my password is wrong again"));
+        assert!(!secret("I use a password manager"));
+        assert!(!secret("postgres://db.internal:5432/app"));
+    }
+
+    #[test]
+    fn cards_ssn_iban_passport() {
+        // A Luhn-valid test number, in groups.
+        assert!(secret("card 4111 1111 1111 1111 exp 10/27"));
+        assert!(secret("5500-0000-0000-0004"));
+        // Not Luhn-valid: an order number.
+        assert!(!secret("order 1234 5678 9012 3456"));
+        assert!(secret("SSN 078-05-1120"));
+        assert!(secret("IBAN DE89 3704 0044 0532 0130 00"));
+        assert!(secret("GB82WEST12345698765432"));
+        assert!(!secret("DE89 3704 0044 0532 0130 02"));
+        assert!(secret("my passport number is X4821937"));
+        assert!(!secret("my passport expires in May"));
+    }
+
+    #[test]
+    fn high_entropy_tokens() {
+        assert!(secret("SECRET = 'Vb7Kq2Lm9Xp4Rt8Wz1Yc6Hd3Fn5Gj0Ta'"));
+        assert!(secret("client_secret 9c1e7f2a4b8d6e0f3a5c7b9d1e2f4a6c"));
+        assert!(secret(
+            "bot.run('OTk4NzY1NDMyMTAxMjM0NTY3.Gx7Yq2.Zk9Lm2Nv8Pq4Rs6Tu1Vw3Xy5Za7Bc')"
+        ));
+        assert!(!secret("internationalization is a long word"));
+        assert!(!secret("see src/extract/consolidate.rs for details"));
+        assert!(!secret("I'm on an iPhone15 and COVID-19 is over"));
+    }
+
+    #[test]
+    fn redact_replaces_only_the_secret() {
+        assert_eq!(
+            redact("my password is Cobalt!Sky7 ok?"),
+            "my password is [REDACTED] ok?"
+        );
+        assert_eq!(
+            redact("use postgres://app:hunter2secret@host/db now"),
+            "use [REDACTED]host/db now"
+        );
+        assert_eq!(redact("nothing here"), "nothing here");
+        let text = "key sk-proj-Zx81kLmQ0pW3nR5tV7yB9cD2fG4hJ6sA8eU0iO2 and card 4111111111111111";
+        let out = redact(text);
+        assert!(!contains_secret(&out), "{out}");
+        assert_eq!(out.matches(REDACTED).count(), 2);
+    }
+}

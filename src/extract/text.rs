@@ -1,0 +1,595 @@
+//! Getting from a raw message to the user's own sentences, as tokens.
+//!
+//! What a user pastes, quotes or asks to have rewritten is not about them: a cover
+//! letter to proofread, an email to answer, a stack trace, a client's text to
+//! translate. So before any rule runs, code blocks, code-like lines, pasted blocks
+//! (a line ending with ':' followed by prose), long multi-paragraph pastes and quoted
+//! passages are taken out; quoted passages are returned aside, since a user quoting
+//! their *own* bio or self-introduction is still talking about themselves.
+
+/// A message reduced to the user's own words.
+#[derive(Debug, Default)]
+pub struct OwnWords {
+    /// The text with quoted and pasted material removed; a removed quote leaves a
+    /// line break so the sentences around it stay apart.
+    pub text: String,
+    /// The quoted passages, in order.
+    pub quoted: Vec<String>,
+}
+
+/// Longest single-quoted passage recognised (an apostrophe far from its pair is not a quote).
+const MAX_SINGLE_QUOTE: usize = 800;
+
+pub fn own_words(raw: &str) -> OwnWords {
+    let text = normalise_characters(raw);
+    let text = without_code_blocks(&text);
+    let text = without_pasted_blocks(&text);
+    let text = without_long_pastes(&text);
+    split_quotes(&text)
+}
+
+/// Curly quotes and apostrophes to ASCII, odd spaces to plain ones.
+fn normalise_characters(raw: &str) -> String {
+    raw.chars()
+        .map(|c| match c {
+            '\u{2018}' | '\u{2019}' | '\u{02bc}' | '`' => '\'',
+            '\u{201c}' | '\u{201d}' | '\u{201e}' | '\u{00ab}' | '\u{00bb}' => '"',
+            '\u{00a0}' | '\u{2009}' | '\u{202f}' => ' ',
+            '\r' => '\n',
+            other => other,
+        })
+        .collect()
+}
+
+/// Drops ``` fenced blocks (an unclosed fence runs to the end).
+fn without_code_blocks(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut inside = false;
+    for (i, part) in text.split("'''").enumerate() {
+        // After normalisation backticks are apostrophes, so a fence is three of them.
+        let _ = i;
+        if !inside {
+            out.push_str(part);
+            out.push('\n');
+        }
+        inside = !inside;
+    }
+    out
+}
+
+/// Drops what follows a line ending with ':' when it is prose or code (a pasted email,
+/// document or error), keeps it when it is a bulleted list (the user's own notes), and
+/// drops code-looking lines anywhere.
+fn without_pasted_blocks(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while let Some(line) = lines.get(i) {
+        if !looks_like_code(line) {
+            out.push_str(line);
+            out.push('\n');
+        }
+        if line.trim_end().ends_with(':') {
+            let next = lines[i + 1..].iter().find(|l| !l.trim().is_empty());
+            if let Some(next) = next
+                && !is_bullet(next)
+            {
+                break;
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+fn is_bullet(line: &str) -> bool {
+    let t = line.trim_start();
+    t.starts_with("- ")
+        || t.starts_with("* ")
+        || t.starts_with("• ")
+        || t.split_once(". ").is_some_and(|(n, _)| {
+            !n.is_empty() && n.len() <= 2 && n.chars().all(|c| c.is_ascii_digit())
+        })
+        || t.split_once(") ").is_some_and(|(n, _)| {
+            !n.is_empty() && n.len() <= 2 && n.chars().all(|c| c.is_ascii_alphanumeric())
+        })
+}
+
+fn looks_like_code(line: &str) -> bool {
+    let t = line.trim();
+    if t.is_empty() {
+        return false;
+    }
+    if line.starts_with("    ") || line.starts_with('\t') {
+        return true;
+    }
+    const MARKS: &[&str] = &["=", "{", "}", "();", "=>", "</", "::", "|:", "$ ", ">>>"];
+    if MARKS.iter().any(|m| t.contains(m)) {
+        return true;
+    }
+    const STARTS: &[&str] = &[
+        "def ",
+        "import ",
+        "from ",
+        "const ",
+        "let ",
+        "var ",
+        "function ",
+        "class ",
+        "return ",
+        "print(",
+        "#include",
+        "traceback",
+        "file \"",
+        "error:",
+        "raise ",
+        "if (",
+        "for (",
+        "while (",
+        "sudo ",
+        "npm ",
+        "pip ",
+        "cargo ",
+        "git ",
+        "curl ",
+        "docker ",
+    ];
+    let lower = t.to_lowercase();
+    if STARTS.iter().any(|s| lower.starts_with(s)) {
+        return !lower.starts_with("from ") || lower.contains(" import ");
+    }
+    let total = t.chars().count();
+    let plain = t
+        .chars()
+        .filter(|c| c.is_alphabetic() || c.is_whitespace() || ",.'!?-".contains(*c))
+        .count();
+    total >= 12 && (plain as f64) < 0.7 * total as f64
+}
+
+/// In a message of three or more paragraphs and over 1500 characters, paragraphs over
+/// 400 characters are pasted material, not the user talking.
+fn without_long_pastes(text: &str) -> String {
+    let paragraphs: Vec<&str> = text
+        .split("\n\n")
+        .filter(|p| !p.trim().is_empty())
+        .collect();
+    if paragraphs.len() < 3 || text.len() <= 1500 {
+        return text.to_owned();
+    }
+    paragraphs
+        .into_iter()
+        .filter(|p| p.len() <= 400)
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+/// Separates "double" and 'single' quoted passages from the rest.
+fn split_quotes(text: &str) -> OwnWords {
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let mut out = OwnWords::default();
+    let mut kept_from = 0usize;
+    let mut i = 0usize;
+    while let Some(&(at, c)) = chars.get(i) {
+        let close = match c {
+            '"' => find_double_close(&chars, i),
+            '\'' if opens_single(&chars, i) => find_single_close(&chars, i),
+            _ => None,
+        };
+        match close {
+            Some(j) => {
+                let end = chars.get(j).map(|&(b, _)| b).unwrap_or(text.len());
+                if let Some(before) = text.get(kept_from..at) {
+                    out.text.push_str(before);
+                }
+                out.text.push('\n');
+                if let Some(inner) = text.get(at + 1..end) {
+                    out.quoted.push(inner.to_owned());
+                }
+                kept_from = end + 1;
+                i = j + 1;
+            }
+            None => i += 1,
+        }
+    }
+    if let Some(rest) = text.get(kept_from..) {
+        out.text.push_str(rest);
+    }
+    out
+}
+
+fn find_double_close(chars: &[(usize, char)], open: usize) -> Option<usize> {
+    chars
+        .iter()
+        .enumerate()
+        .skip(open + 1)
+        .find(|(_, (_, c))| *c == '"')
+        .map(|(j, _)| j)
+}
+
+fn opens_single(chars: &[(usize, char)], i: usize) -> bool {
+    let before = i.checked_sub(1).and_then(|k| chars.get(k)).map(|&(_, c)| c);
+    let after = chars.get(i + 1).map(|&(_, c)| c);
+    let before_ok = before.is_none_or(|c| c.is_whitespace() || "(:[-".contains(c));
+    before_ok && after.is_some_and(|c| !c.is_whitespace())
+}
+
+fn find_single_close(chars: &[(usize, char)], open: usize) -> Option<usize> {
+    let start_byte = chars.get(open).map(|&(b, _)| b)?;
+    for j in open + 2..chars.len() {
+        let (b, c) = chars[j];
+        if b - start_byte > MAX_SINGLE_QUOTE {
+            return None;
+        }
+        if c != '\'' {
+            continue;
+        }
+        let before = chars.get(j - 1).map(|&(_, c)| c);
+        let after = chars.get(j + 1).map(|&(_, c)| c);
+        let closes = before.is_some_and(|c| !c.is_whitespace())
+            && after.is_none_or(|c| c.is_whitespace() || ".,;:!?)".contains(c));
+        // "kids' toys": an apostrophe after a plural, followed by a word, is not a close.
+        let plural_possessive = before == Some('s')
+            && after.is_some_and(char::is_whitespace)
+            && chars.get(j + 2).is_some_and(|&(_, c)| c.is_lowercase());
+        if closes && !plural_possessive {
+            return Some(j);
+        }
+    }
+    None
+}
+
+/// Sentences: split at line breaks and at . ! ? followed by a space, except after
+/// abbreviations ("Dr.", "e.g.", "M.Ed.") and initials.
+pub fn sentences(text: &str) -> Vec<String> {
+    const ABBREVIATIONS: &[&str] = &[
+        "mr", "mrs", "ms", "dr", "st", "prof", "e.g", "i.e", "etc", "vs", "approx", "no", "jr",
+        "sr", "mt", "ft", "inc", "ltd", "co", "dept", "est", "ca", "med", "b.sc", "m.sc", "ph.d",
+        "m.ed", "b.ed", "b.a", "m.a",
+    ];
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let line = line.trim().trim_start_matches(['-', '*', '•', '>']).trim();
+        if line.is_empty() {
+            continue;
+        }
+        let mut start = 0;
+        let bytes: Vec<(usize, char)> = line.char_indices().collect();
+        for (k, &(at, c)) in bytes.iter().enumerate() {
+            if !matches!(c, '.' | '!' | '?') {
+                continue;
+            }
+            let next = bytes.get(k + 1).map(|&(_, c)| c);
+            if !next.is_none_or(char::is_whitespace) {
+                continue;
+            }
+            if c == '.' {
+                let word: String = line[start..at]
+                    .rsplit(char::is_whitespace)
+                    .next()
+                    .unwrap_or("")
+                    .trim_start_matches('(')
+                    .to_lowercase();
+                let initial = word.chars().count() == 1;
+                if initial || ABBREVIATIONS.contains(&word.as_str()) {
+                    continue;
+                }
+            }
+            let end = at + c.len_utf8();
+            let piece = line[start..end].trim();
+            if !piece.is_empty() {
+                out.push(piece.to_owned());
+            }
+            start = end;
+        }
+        let rest = line[start..].trim();
+        if !rest.is_empty() {
+            out.push(rest.to_owned());
+        }
+    }
+    out
+}
+
+/// One word or punctuation mark of a sentence.
+#[derive(Debug, Clone)]
+pub struct Token {
+    /// As written (for names and places).
+    pub text: String,
+    /// Lowercase, contractions expanded ("I'm" → "i", "am").
+    pub lower: String,
+}
+
+/// A sentence as tokens, plus `norm`: the lowercase tokens joined by single spaces,
+/// which the rules' patterns run on.
+#[derive(Debug, Clone)]
+pub struct Sentence {
+    pub tokens: Vec<Token>,
+    pub norm: String,
+    starts: Vec<usize>,
+    /// No capital letter anywhere except "I": this writer's names may be lowercase.
+    pub all_lowercase: bool,
+}
+
+impl Sentence {
+    pub fn parse(text: &str) -> Sentence {
+        let text = normalise_characters(text);
+        let mut tokens = Vec::new();
+        for raw in raw_tokens(&text) {
+            expand(&raw, &mut tokens);
+        }
+        let mut norm = String::new();
+        let mut starts = Vec::with_capacity(tokens.len());
+        for t in &tokens {
+            if !norm.is_empty() {
+                norm.push(' ');
+            }
+            starts.push(norm.len());
+            norm.push_str(&t.lower);
+        }
+        let all_lowercase = !tokens.iter().any(|t| {
+            t.text != "I" && !t.text.starts_with("I'") && t.text.chars().any(char::is_uppercase)
+        });
+        Sentence {
+            tokens,
+            norm,
+            starts,
+            all_lowercase,
+        }
+    }
+
+    /// The index of the token starting at byte `at` of `norm`, or the first one after it.
+    pub fn token_at(&self, at: usize) -> usize {
+        self.starts.partition_point(|&s| s < at)
+    }
+
+    /// The byte where token `i` starts in `norm` (`norm.len()` past the end).
+    pub fn byte_of(&self, i: usize) -> usize {
+        self.starts.get(i).copied().unwrap_or(self.norm.len())
+    }
+
+    pub fn lower(&self, i: usize) -> &str {
+        self.tokens.get(i).map(|t| t.lower.as_str()).unwrap_or("")
+    }
+
+    pub fn text(&self, i: usize) -> &str {
+        self.tokens.get(i).map(|t| t.text.as_str()).unwrap_or("")
+    }
+
+    pub fn is_capitalised(&self, i: usize) -> bool {
+        self.text(i).chars().next().is_some_and(char::is_uppercase)
+    }
+
+    pub fn is_word(&self, i: usize) -> bool {
+        self.text(i)
+            .chars()
+            .next()
+            .is_some_and(char::is_alphanumeric)
+    }
+
+    pub fn len(&self) -> usize {
+        self.tokens.len()
+    }
+
+    /// Tokens `from..to` as written, joined with the spacing punctuation needs.
+    pub fn span_text(&self, from: usize, to: usize) -> String {
+        let mut out = String::new();
+        for i in from..to.min(self.tokens.len()) {
+            let t = self.text(i);
+            let no_space_before = matches!(t, "," | "." | ")" | ":" | ";" | "!" | "?" | "'s")
+                || out.ends_with('(')
+                || out.ends_with('/')
+                || t == "/";
+            if !out.is_empty() && !no_space_before {
+                out.push(' ');
+            }
+            out.push_str(t);
+        }
+        out
+    }
+}
+
+/// Words (letters, digits and the joiners people put inside them) and single
+/// punctuation marks.
+fn raw_tokens(text: &str) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = Vec::new();
+    let mut word = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        let next = chars.get(i + 1).copied();
+        let joins = |c: char| {
+            matches!(c, '\'' | '-' | '/' | '.' | '&')
+                && !word.is_empty()
+                && next.is_some_and(char::is_alphanumeric)
+        };
+        if c.is_alphanumeric() || joins(c) || (matches!(c, '#' | '+') && !word.is_empty()) {
+            word.push(c);
+            continue;
+        }
+        if !word.is_empty() {
+            out.push(std::mem::take(&mut word));
+        }
+        if c == '.' && next.is_some_and(char::is_alphanumeric) {
+            // ".NET", ".5": a leading dot belongs to the next word.
+            word.push(c);
+            continue;
+        }
+        if matches!(
+            c,
+            ',' | ';' | ':' | '(' | ')' | '!' | '?' | '.' | '"' | '&' | '+' | '/' | '—' | '–'
+        ) || (c == '-' && next.is_some_and(char::is_whitespace))
+        {
+            out.push(c.to_string());
+        }
+    }
+    if !word.is_empty() {
+        out.push(word);
+    }
+    out
+}
+
+/// Pushes the tokens for one raw word, expanding contractions and splitting "'s".
+fn expand(raw: &str, tokens: &mut Vec<Token>) {
+    let raw = raw.trim_end_matches('\'');
+    let lower = raw.to_lowercase();
+    const CONTRACTIONS: &[(&str, &[&str])] = &[
+        ("i'm", &["i", "am"]),
+        ("im", &["i", "am"]),
+        ("i've", &["i", "have"]),
+        ("ive", &["i", "have"]),
+        ("i'd", &["i", "would"]),
+        ("i'll", &["i", "will"]),
+        ("we're", &["we", "are"]),
+        ("we've", &["we", "have"]),
+        ("we'd", &["we", "would"]),
+        ("we'll", &["we", "will"]),
+        ("you're", &["you", "are"]),
+        ("they're", &["they", "are"]),
+        ("he's", &["he", "is"]),
+        ("hes", &["he", "is"]),
+        ("she's", &["she", "is"]),
+        ("shes", &["she", "is"]),
+        ("it's", &["it", "is"]),
+        ("that's", &["that", "is"]),
+        ("thats", &["that", "is"]),
+        ("what's", &["what", "is"]),
+        ("there's", &["there", "is"]),
+        ("here's", &["here", "is"]),
+        ("who's", &["who", "is"]),
+        ("let's", &["let", "us"]),
+        ("don't", &["do", "not"]),
+        ("dont", &["do", "not"]),
+        ("doesn't", &["does", "not"]),
+        ("doesnt", &["does", "not"]),
+        ("didn't", &["did", "not"]),
+        ("didnt", &["did", "not"]),
+        ("isn't", &["is", "not"]),
+        ("aren't", &["are", "not"]),
+        ("wasn't", &["was", "not"]),
+        ("weren't", &["were", "not"]),
+        ("can't", &["can", "not"]),
+        ("cant", &["can", "not"]),
+        ("cannot", &["can", "not"]),
+        ("won't", &["will", "not"]),
+        ("wouldn't", &["would", "not"]),
+        ("shouldn't", &["should", "not"]),
+        ("couldn't", &["could", "not"]),
+        ("haven't", &["have", "not"]),
+        ("hasn't", &["has", "not"]),
+        ("hadn't", &["had", "not"]),
+        ("should've", &["should", "have"]),
+        ("would've", &["would", "have"]),
+        ("could've", &["could", "have"]),
+    ];
+    if let Some((_, parts)) = CONTRACTIONS.iter().find(|(c, _)| *c == lower) {
+        for (k, part) in parts.iter().enumerate() {
+            let text = if k == 0 && *part == "i" {
+                "I".to_owned()
+            } else {
+                (*part).to_owned()
+            };
+            tokens.push(Token {
+                text,
+                lower: (*part).to_owned(),
+            });
+        }
+        return;
+    }
+    if let Some(stem) = raw.strip_suffix("'s")
+        && !stem.is_empty()
+    {
+        tokens.push(Token {
+            text: stem.to_owned(),
+            lower: stem.to_lowercase(),
+        });
+        tokens.push(Token {
+            text: "'s".to_owned(),
+            lower: "'s".to_owned(),
+        });
+        return;
+    }
+    tokens.push(Token {
+        text: raw.to_owned(),
+        lower,
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_text_is_set_aside() {
+        let w = own_words(
+            "My neighbour asked me to fix this: 'I live in Graz and I am a baker.' I'm a welder btw",
+        );
+        assert!(!w.text.contains("Graz"), "{}", w.text);
+        assert!(w.text.contains("I'm a welder"));
+        assert_eq!(
+            w.quoted,
+            vec!["I live in Graz and I am a baker.".to_owned()]
+        );
+        let w = own_words("Translate \u{201c}I own three horses\u{201d} into Dutch");
+        assert!(!w.text.contains("horses"));
+    }
+
+    #[test]
+    fn apostrophes_are_not_quotes() {
+        let w = own_words("I'm a welder and my kids' toys are everywhere, it's fine");
+        assert_eq!(w.quoted.len(), 0);
+        assert!(w.text.contains("welder"));
+    }
+
+    #[test]
+    fn pasted_prose_after_a_colon_is_dropped_but_bullets_are_kept() {
+        let w =
+            own_words("Reply to this email for me:\n\nDear team, I am moving to Oslo next month.");
+        assert!(!w.text.contains("Oslo"));
+        let w = own_words("About me:\n- I'm a welder\n- I live in Tampere");
+        assert!(w.text.contains("Tampere"));
+    }
+
+    #[test]
+    fn code_is_dropped() {
+        let w = own_words("my loop fails:\n```\nfor x in y { print(x) }\n```\nI'm on Windows");
+        assert!(!w.text.contains("print"));
+        let w = own_words("I use this\nAPI_KEY = abc\nand it fails");
+        assert!(!w.text.contains("API_KEY"));
+        assert!(w.text.contains("and it fails"));
+    }
+
+    #[test]
+    fn long_multi_paragraph_pastes_are_dropped() {
+        let long = "Lorem ipsum dolor sit amet, I live in Narnia. ".repeat(12);
+        let text = format!("Summarise please.\n\n{long}\n\n{long}\n\n{long}\n\nThanks!");
+        let w = own_words(&text);
+        assert!(!w.text.contains("Narnia"));
+        assert!(w.text.contains("Summarise"));
+    }
+
+    #[test]
+    fn sentences_split_but_not_after_abbreviations() {
+        let s = sentences("I have an M.Ed. from Leeds. Dr. Okafor says hi! What now?\nNext line");
+        assert_eq!(
+            s,
+            vec![
+                "I have an M.Ed. from Leeds.",
+                "Dr. Okafor says hi!",
+                "What now?",
+                "Next line"
+            ]
+        );
+    }
+
+    #[test]
+    fn tokens_expand_contractions_and_possessives() {
+        let s = Sentence::parse("I'm Ana, my boyfriend Jonas's sister isn't here.");
+        assert_eq!(
+            s.norm,
+            "i am ana , my boyfriend jonas 's sister is not here ."
+        );
+        assert!(s.is_capitalised(2));
+        let at = s.norm.find("boyfriend").unwrap_or(0);
+        assert_eq!(s.lower(s.token_at(at)), "boyfriend");
+        let s = Sentence::parse("Unity/C# dev at Acme & Co, 3.5 years");
+        assert_eq!(s.norm, "unity/c# dev at acme & co , 3.5 years");
+    }
+}

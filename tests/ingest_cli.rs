@@ -1,0 +1,90 @@
+//! The reader through the binary: `gen-export`, `inspect`, and `process`
+//! failing cleanly on a bad export.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn fullpass(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_fullpass"))
+        .args(args)
+        .output()
+        .expect("run fullpass")
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().expect("utf-8 temp path")
+}
+
+#[test]
+fn process_rejects_a_bad_export_with_one_line_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("export.json");
+    std::fs::write(&file, b"this is not an export").unwrap();
+    let out = fullpass(&["process", path(&file)]);
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(
+        stderr,
+        format!(
+            "fullpass: {}: conversations.json: expected a JSON array or object at byte 0\n",
+            file.display()
+        )
+    );
+
+    let missing = dir.path().join("missing.json.gz");
+    let out = fullpass(&["process", path(&missing)]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with(&format!("fullpass: {}: ", missing.display())));
+}
+
+#[test]
+fn generated_export_inspected_through_the_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("claude.zip");
+    let out = fullpass(&[
+        "gen-export",
+        "--conversations",
+        "25",
+        "--format",
+        "claude",
+        "--container",
+        "zip",
+        "--seed",
+        "9",
+        "--out",
+        path(&file),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let summary = String::from_utf8(out.stdout).unwrap();
+    assert!(summary.contains("conversations: 25,"), "{summary}");
+
+    let out = fullpass(&["inspect", "--conversations", path(&file)]);
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    let conversations: Vec<serde_json::Value> = lines
+        .iter()
+        .take(25)
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert!(conversations.iter().all(|c| c["messages"].is_array()));
+    let stats: serde_json::Value = serde_json::from_str(&lines[25..].join("\n")).unwrap();
+    assert_eq!(stats["format"], "claude");
+    assert_eq!(stats["conversations"], 25);
+    let user_messages: usize = conversations
+        .iter()
+        .map(|c| {
+            c["messages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|m| m["role"] == "user")
+                .count()
+        })
+        .sum();
+    assert_eq!(stats["user_messages"], user_messages);
+    assert!(summary.contains(&format!("user_messages: {user_messages},")));
+}
