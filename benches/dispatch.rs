@@ -45,9 +45,17 @@ struct Settings {
     sustain: Duration,
     writers: usize,
     max_write_rate: usize,
+    /// After a sustained run, how long to wait for the daemon to catch up.
+    catch_up: Duration,
+    /// Also run the sustained test at this fixed offered rate (rows/s); 0: skip.
+    paced_rate: usize,
     sweep_interval: String,
     profile_jobs: usize,
     daemon_pg_options: String,
+    /// `FULLPASS_LOG` of the daemons: `warn` so that logging does not dominate.
+    daemon_log: String,
+    /// Keep the daemons' logs here (for per-job timings); a temporary dir otherwise.
+    log_dir: Option<PathBuf>,
     /// Distinct export files; rows point at them round robin.
     exports: usize,
 }
@@ -88,9 +96,13 @@ impl Settings {
             sustain: Duration::from_secs(env_value("FULLPASS_BENCH_SUSTAIN_SECS", 10)),
             writers: env_value("FULLPASS_BENCH_WRITERS", 4),
             max_write_rate: env_value("FULLPASS_BENCH_MAX_WRITE_RATE", 8_000),
+            catch_up: Duration::from_secs(env_value("FULLPASS_BENCH_CATCH_UP_SECS", 10)),
+            paced_rate: env_value("FULLPASS_BENCH_PACED_RATE", 0),
             sweep_interval: env_value("FULLPASS_BENCH_SWEEP_INTERVAL", "1s".to_owned()),
             profile_jobs: env_value("FULLPASS_BENCH_PROFILE_JOBS", 500),
             daemon_pg_options: env_value("FULLPASS_BENCH_DAEMON_PG_OPTIONS", String::new()),
+            daemon_log: env_value("FULLPASS_BENCH_DAEMON_LOG", "warn".to_owned()),
+            log_dir: std::env::var_os("FULLPASS_BENCH_LOG_DIR").map(PathBuf::from),
             exports: 64,
         }
     }
@@ -440,6 +452,7 @@ struct DaemonEnv {
     db_url: String,
     storage_dir: PathBuf,
     log_dir: PathBuf,
+    log_filter: String,
     sweep_interval: String,
 }
 
@@ -460,7 +473,7 @@ impl Daemon {
             .env("NO_COLOR", "1")
             .env("DATABASE_URL", &env.db_url)
             .env("FULLPASS_STORAGE_DIR", &env.storage_dir)
-            .env("FULLPASS_LOG", "warn")
+            .env("FULLPASS_LOG", &env.log_filter)
             .env("FULLPASS_CONCURRENCY", concurrency.to_string())
             .env("FULLPASS_SWEEP_INTERVAL", &env.sweep_interval)
             .env("FULLPASS_SKIP_MIGRATIONS", "true")
@@ -637,6 +650,121 @@ fn log_note(report: &LogReport) -> String {
         report.panics,
         report.first.as_deref().unwrap_or("")
     )
+}
+
+// ---------------------------------------------------------------- CPU accounting
+
+/// CPU seconds (user + system) a process has used so far, from /proc.
+fn process_cpu_secs(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / clock_ticks())
+}
+
+fn clock_ticks() -> f64 {
+    // SAFETY: sysconf has no preconditions.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if ticks > 0 { ticks as f64 } else { 100.0 }
+}
+
+/// Busy and total jiffies of the whole machine (every process, not only ours).
+fn machine_jiffies() -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let line = stat.lines().next()?;
+    let values: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    let total: u64 = values.iter().sum();
+    // idle + iowait
+    let idle = values.get(3)? + values.get(4).copied().unwrap_or(0);
+    Some((total - idle, total))
+}
+
+/// Where the CPU went while the daemons worked: their processes, the
+/// PostgreSQL backends serving them, and the machine as a whole.
+struct CpuMeter {
+    daemons: Vec<(u32, f64)>,
+    backends: std::collections::HashMap<i32, f64>,
+    machine: Option<(u64, u64)>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct CpuUse {
+    daemon_secs: f64,
+    backend_secs: f64,
+    /// Share of all cores busy (any process), 0..1.
+    machine_busy: f64,
+}
+
+async fn daemon_backends(client: &Client) -> Vec<i32> {
+    client
+        .query(
+            "select pid from pg_stat_activity
+              where datname = current_database() and application_name like 'fullpass%'",
+            &[],
+        )
+        .await
+        .expect("list daemon sessions")
+        .iter()
+        .map(|row| row.get(0))
+        .collect()
+}
+
+impl CpuMeter {
+    async fn start(fleet: &Fleet, client: &Client) -> CpuMeter {
+        let daemons = fleet
+            .daemons
+            .iter()
+            .map(|d| {
+                let pid = d.child.id();
+                (pid, process_cpu_secs(pid).unwrap_or(0.0))
+            })
+            .collect();
+        let backends = daemon_backends(client)
+            .await
+            .into_iter()
+            .map(|pid| (pid, process_cpu_secs(pid as u32).unwrap_or(0.0)))
+            .collect();
+        CpuMeter {
+            daemons,
+            backends,
+            machine: machine_jiffies(),
+        }
+    }
+
+    /// CPU used since `start`; backends that appeared since count from zero.
+    async fn stop(&self, client: &Client) -> CpuUse {
+        let daemon_secs = self
+            .daemons
+            .iter()
+            .map(|&(pid, before)| process_cpu_secs(pid).map_or(0.0, |now| now - before))
+            .sum();
+        let backend_secs = daemon_backends(client)
+            .await
+            .into_iter()
+            .map(|pid| {
+                let before = self.backends.get(&pid).copied().unwrap_or(0.0);
+                process_cpu_secs(pid as u32).map_or(0.0, |now| now - before)
+            })
+            .sum();
+        let machine_busy = match (self.machine, machine_jiffies()) {
+            (Some((busy0, total0)), Some((busy1, total1))) if total1 > total0 => {
+                (busy1 - busy0) as f64 / (total1 - total0) as f64
+            }
+            _ => f64::NAN,
+        };
+        CpuUse {
+            daemon_secs,
+            backend_secs,
+            machine_busy,
+        }
+    }
 }
 
 // ---------------------------------------------------------------- scenarios
@@ -823,6 +951,7 @@ struct DrainResult {
     /// Claim → complete of each job.
     job_ms: Summary,
     timed_out: bool,
+    cpu: CpuUse,
     logs: LogReport,
 }
 
@@ -833,6 +962,15 @@ impl DrainResult {
         } else {
             0.0
         }
+    }
+
+    /// CPU milliseconds per job: (daemon processes, their PostgreSQL backends).
+    fn cpu_per_job_ms(&self) -> (f64, f64) {
+        let jobs = (self.complete + self.failed).max(1) as f64;
+        (
+            self.cpu.daemon_secs * 1000.0 / jobs,
+            self.cpu.backend_secs * 1000.0 / jobs,
+        )
     }
 }
 
@@ -853,6 +991,7 @@ async fn drain(
         "queue not idle before the drain"
     );
 
+    let meter = CpuMeter::start(&fleet, client).await;
     let row = client
         .query_one(
             "with requeued as (
@@ -867,6 +1006,7 @@ async fn drain(
     let written_at: DateTime<Utc> = row.get(1);
     assert_eq!(requeued as usize, backlog.len(), "bulk requeue missed rows");
     let timed_out = !wait_queue_empty(client, Duration::from_secs(120)).await;
+    let cpu = meter.stop(client).await;
     let logs = fleet.stop(client).await;
 
     let rows = row_times(client, backlog).await;
@@ -894,6 +1034,7 @@ async fn drain(
         first_claim_ms: first_claim.map_or(f64::NAN, |t| millis(t - written_at)),
         job_ms: Summary::of(job_ms),
         timed_out,
+        cpu,
         logs,
     }
 }
@@ -910,14 +1051,20 @@ struct DepthSample {
 struct SustainedResult {
     concurrency: usize,
     notify: bool,
+    /// The offered rate when the writers were paced; None: as fast as possible.
+    paced: Option<usize>,
     writes: u64,
     seconds: f64,
     exhausted: bool,
     samples: Vec<DepthSample>,
     /// Backlog growth over the run, rows per second (least squares).
     backlog_slope: f64,
-    /// After the writers stopped, until nothing was claimable or processing.
+    /// After the writers stopped, until nothing was claimable or processing
+    /// (NaN: not within the catch-up limit).
     catch_up_secs: f64,
+    /// Claimable rows left when the catch-up limit ran out.
+    left_behind: i64,
+    /// Over the rows claimed by the end of the catch-up wait.
     claim_delay_ms: Summary,
     done_delay_ms: Summary,
     failed: usize,
@@ -949,11 +1096,19 @@ impl SustainedResult {
 
 /// Several app connections make rows pending one per transaction as fast as
 /// PostgreSQL takes them, while the daemon works; the backlog is sampled each second.
-async fn sustained(bench: &Bench, concurrency: usize, notify: bool) -> SustainedResult {
+async fn sustained(
+    bench: &Bench,
+    concurrency: usize,
+    notify: bool,
+    paced: Option<usize>,
+) -> SustainedResult {
     let client = &bench.client;
     let settings = &bench.settings;
-    let per_writer =
-        (settings.max_write_rate * settings.sustain.as_secs() as usize).div_ceil(settings.writers);
+    let rate_cap = paced.map_or(settings.max_write_rate, |rate| rate + rate / 10 + 1);
+    let per_writer = (rate_cap * settings.sustain.as_secs() as usize).div_ceil(settings.writers);
+    // Each writer's gap between two writes when paced.
+    let gap =
+        paced.map(|rate| Duration::from_secs_f64(settings.writers as f64 / rate.max(1) as f64));
     let pool = provision(client, &bench.paths, per_writer * settings.writers).await;
     vacuum(client).await;
     if !notify {
@@ -983,7 +1138,11 @@ async fn sustained(bench: &Bench, concurrency: usize, notify: bool) -> Sustained
                 .await
                 .expect("prepare the app's update");
             start_line.wait().await;
-            for id in slice {
+            let began = tokio::time::Instant::now();
+            for (i, id) in slice.into_iter().enumerate() {
+                if let Some(gap) = gap {
+                    tokio::time::sleep_until(began + gap * i as u32).await;
+                }
                 if stop.load(Ordering::Relaxed) {
                     return;
                 }
@@ -1020,12 +1179,13 @@ async fn sustained(bench: &Bench, concurrency: usize, notify: bool) -> Sustained
         set_notify_trigger(client, true).await;
     }
     let stopped = Instant::now();
-    let caught_up = wait_queue_empty(client, Duration::from_secs(60)).await;
+    let caught_up = wait_queue_empty(client, settings.catch_up).await;
     let catch_up_secs = if caught_up {
         stopped.elapsed().as_secs_f64()
     } else {
         f64::NAN
     };
+    let (left_behind, _, _) = queue_depth(client).await;
 
     let rows = row_times(client, &pool).await;
     let claim_delay = rows
@@ -1045,12 +1205,14 @@ async fn sustained(bench: &Bench, concurrency: usize, notify: bool) -> Sustained
     SustainedResult {
         concurrency,
         notify,
+        paced,
         writes: total_writes,
         seconds,
         exhausted: exhausted.load(Ordering::Relaxed),
         backlog_slope: slope(&points),
         samples,
         catch_up_secs,
+        left_behind,
         claim_delay_ms: Summary::of(claim_delay),
         done_delay_ms: Summary::of(done_delay),
         failed,
@@ -1063,12 +1225,31 @@ fn verdict(met: bool) -> &'static str {
     if met { "yes" } else { "NO" }
 }
 
+impl SustainedResult {
+    fn label(&self) -> String {
+        match (self.notify, self.paced) {
+            (true, None) => "notify trigger on".to_owned(),
+            (false, None) => "notify trigger off (sweep only)".to_owned(),
+            (true, Some(rate)) => format!("notify trigger on, paced at {rate} rows/s"),
+            (false, Some(rate)) => format!("notify trigger off, paced at {rate} rows/s"),
+        }
+    }
+
+    fn catch_up(&self) -> String {
+        if self.catch_up_secs.is_finite() {
+            format!("{:.2} s", self.catch_up_secs)
+        } else {
+            format!("not within the limit, {} rows left", self.left_behind)
+        }
+    }
+}
+
 fn print_sustained(result: &SustainedResult) {
     eprintln!(
-        "  notify {}: {} writes in {:.1}s = {:.0}/s{}; backlog max {} final {} slope {:+.0}/s ({}); \
-         oldest claimable max {:.2}s; caught up {:.2}s after the writers stopped; \
-         claim delay p50/p99/max {:.1}/{:.1}/{:.1} ms; request→done p50/p99 {:.1}/{:.1} ms; failed {}",
-        if result.notify { "on " } else { "off" },
+        "  sustained, {}: {} writes in {:.1}s = {:.0}/s{}; backlog max {} final {} slope {:+.0}/s ({}); \
+         oldest claimable max {:.2}s; catch-up after the writers stopped: {}; \
+         request→claim p50/p99/max {:.1}/{:.1}/{:.1} ms (n={}); request→done p50/p99 {:.1}/{:.1} ms; failed {}",
+        result.label(),
         result.writes,
         result.seconds,
         result.write_rate(),
@@ -1082,10 +1263,11 @@ fn print_sustained(result: &SustainedResult) {
         result.backlog_slope,
         if result.grows() { "grows" } else { "bounded" },
         result.max_oldest(),
-        result.catch_up_secs,
+        result.catch_up(),
         result.claim_delay_ms.p50,
         result.claim_delay_ms.p99,
         result.claim_delay_ms.max,
+        result.claim_delay_ms.n,
         result.done_delay_ms.p50,
         result.done_delay_ms.p99,
         result.failed,
@@ -1243,20 +1425,24 @@ fn markdown(settings: &Settings, results: &Results) -> String {
         );
     }
 
-    for notify in [true, false] {
+    let mut kinds: Vec<(bool, Option<usize>)> = Vec::new();
+    for result in &results.sustained {
+        if !kinds.contains(&(result.notify, result.paced)) {
+            kinds.push((result.notify, result.paced));
+        }
+    }
+    for (notify, paced) in kinds {
         let found: Vec<Option<&SustainedResult>> = columns
             .iter()
             .map(|&c| {
                 results
                     .sustained
                     .iter()
-                    .find(|s| s.concurrency == c && s.notify == notify)
+                    .find(|s| s.concurrency == c && s.notify == notify && s.paced == paced)
             })
             .collect();
-        let label = if notify {
-            "notify trigger on"
-        } else {
-            "notify trigger off (sweep only)"
+        let Some(label) = found.iter().flatten().next().map(|s| s.label()) else {
+            continue;
         };
         row(
             &format!(
@@ -1281,18 +1467,21 @@ fn markdown(settings: &Settings, results: &Results) -> String {
             .collect::<Vec<_>>()
             .join(", ");
         row(
-            &format!("Sustained, {label}: backlog max / final, slope, oldest claimable max"),
+            &format!(
+                "Sustained, {label}: backlog max / final, slope, oldest claimable max, catch-up"
+            ),
             found
                 .iter()
                 .map(|s| {
                     s.map_or("n/a".to_owned(), |s| {
                         format!(
-                            "{} / {} rows, {:+.0} rows/s ({}), {:.2} s",
+                            "{} / {} rows, {:+.0} rows/s ({}), {:.2} s, {}",
                             s.max_backlog(),
                             s.final_backlog(),
                             s.backlog_slope,
                             if s.grows() { "grows" } else { "bounded" },
-                            s.max_oldest()
+                            s.max_oldest(),
+                            s.catch_up()
                         )
                     })
                 })
@@ -1316,11 +1505,11 @@ fn markdown(settings: &Settings, results: &Results) -> String {
             let on = results
                 .sustained
                 .iter()
-                .find(|s| s.concurrency == c && s.notify);
+                .find(|s| s.concurrency == c && s.notify && s.paced.is_none());
             let off = results
                 .sustained
                 .iter()
-                .find(|s| s.concurrency == c && !s.notify);
+                .find(|s| s.concurrency == c && !s.notify && s.paced.is_none());
             match (on, off) {
                 (Some(on), Some(off)) if on.write_rate() > 0.0 => {
                     format!("{:.1}×", off.write_rate() / on.write_rate())
@@ -1408,15 +1597,23 @@ async fn run() {
     let env = DaemonEnv {
         db_url,
         storage_dir: storage.path().to_owned(),
-        log_dir: logs.path().to_owned(),
+        log_dir: match &settings.log_dir {
+            Some(dir) => {
+                std::fs::create_dir_all(dir).expect("create FULLPASS_BENCH_LOG_DIR");
+                dir.clone()
+            }
+            None => logs.path().to_owned(),
+        },
+        log_filter: settings.daemon_log.clone(),
         sweep_interval: settings.sweep_interval.clone(),
     };
     eprintln!("dispatch benchmark on database {}", db.name);
     eprintln!("  server: {}", server_context(&client).await);
     eprintln!(
-        "  {} exports of {} bytes (gzip); daemons: FULLPASS_LOG=warn, FULLPASS_SWEEP_INTERVAL={}{}",
+        "  {} exports of {} bytes (gzip); daemons: FULLPASS_LOG={}, FULLPASS_SWEEP_INTERVAL={}{}",
         settings.exports,
         export_size,
+        settings.daemon_log,
         settings.sweep_interval,
         if settings.daemon_pg_options.is_empty() {
             String::new()
@@ -1491,7 +1688,8 @@ async fn run() {
             let result = drain(&bench, &backlog, replicas, concurrency).await;
             eprintln!(
                 "  drain {} rows, {} replica(s): {:.2} s = {:.0} jobs/s{}; first claim after {:.1} ms; \
-                 job claim→complete p50/p99 {:.1}/{:.1} ms; complete {}, failed {}; {}",
+                 job claim→complete p50/p99 {:.1}/{:.1} ms; complete {}, failed {}; \
+                 CPU per job: daemon {:.2} ms, its PostgreSQL backends {:.2} ms; machine busy {:.0}%; {}",
                 result.jobs,
                 result.replicas,
                 result.seconds,
@@ -1502,6 +1700,9 @@ async fn run() {
                 result.job_ms.p99,
                 result.complete,
                 result.failed,
+                result.cpu_per_job_ms().0,
+                result.cpu_per_job_ms().1,
+                result.cpu.machine_busy * 100.0,
                 log_note(&result.logs)
             );
             results.drains.push(result);
@@ -1511,7 +1712,13 @@ async fn run() {
         let label = format!("sustained-c{concurrency}");
         let fleet = Fleet::start(&bench.env, &bench.client, &label, 1, concurrency, &warmup).await;
         for notify in [true, false] {
-            let result = sustained(&bench, concurrency, notify).await;
+            let result = sustained(&bench, concurrency, notify, None).await;
+            print_sustained(&result);
+            results.sustained.push(result);
+        }
+        if bench.settings.paced_rate > 0 {
+            let result =
+                sustained(&bench, concurrency, true, Some(bench.settings.paced_rate)).await;
             print_sustained(&result);
             results.sustained.push(result);
         }
