@@ -9,16 +9,24 @@
 //! the completion's `full_pass_completed_at`), not from the benchmark's own timers,
 //! so the benchmark's scheduling does not leak into the figures.
 //!
-//! `cargo bench --bench dispatch`. Settings (environment):
-//! `FULLPASS_BENCH_CONCURRENCY` (daemon concurrencies to try, default `4,8`),
-//! `FULLPASS_BENCH_LATENCY_SAMPLES` (300), `FULLPASS_BENCH_BACKLOG` (10000),
-//! `FULLPASS_BENCH_REPLICAS` (drain replica counts, `1,3`),
-//! `FULLPASS_BENCH_SUSTAIN_SECS` (10), `FULLPASS_BENCH_WRITERS` (4),
-//! `FULLPASS_BENCH_MAX_WRITE_RATE` (rows provisioned per second of a sustained run,
-//! 8000), `FULLPASS_BENCH_SWEEP_INTERVAL` (the daemons' sweep, `1s`),
-//! `FULLPASS_BENCH_PROFILE_JOBS` (claims timed by the statement profile, 500),
-//! `FULLPASS_BENCH_DAEMON_PG_OPTIONS` (server options for the daemons' sessions,
-//! e.g. `-c synchronous_commit=off`; empty by default).
+//! `cargo bench --bench dispatch`; the Markdown table goes to stdout, the detail
+//! (per-second samples, CPU per job, wait events, the claim's plan) to stderr.
+//! Settings (environment; defaults in brackets):
+//! - `DATABASE_URL` [`postgres://postgres@127.0.0.1:5432/postgres`]: the server.
+//! - `FULLPASS_BENCH_CONCURRENCY` [`4,8`]: daemon concurrencies to try.
+//! - `FULLPASS_BENCH_LATENCY_SAMPLES` [300]: rows made pending one at a time.
+//! - `FULLPASS_BENCH_BACKLOG` [10000]: rows of the bulk requeue.
+//! - `FULLPASS_BENCH_REPLICAS` [`1,3`]: daemon processes draining the backlog.
+//! - `FULLPASS_BENCH_SUSTAIN_SECS` [10], `FULLPASS_BENCH_WRITERS` [4]: the sustained run.
+//! - `FULLPASS_BENCH_MAX_WRITE_RATE` [8000]: rows provisioned per second of a sustained run.
+//! - `FULLPASS_BENCH_CATCH_UP_SECS` [10]: how long to wait for the daemon to catch up after it.
+//! - `FULLPASS_BENCH_PACED_RATE` [0: off]: also run it with the app paced at this many rows/s.
+//! - `FULLPASS_BENCH_SWEEP_INTERVAL` [`1s`]: the daemons' `FULLPASS_SWEEP_INTERVAL`.
+//! - `FULLPASS_BENCH_PROFILE_JOBS` [500]: claims timed by the statement profile (0: skip).
+//! - `FULLPASS_BENCH_EXPORT` [`sample`]: `sample` (a few KB) or `empty` (dispatch alone).
+//! - `FULLPASS_BENCH_DAEMON_LOG` [`warn`], `FULLPASS_BENCH_LOG_DIR` [temporary]: daemon logs.
+//! - `FULLPASS_BENCH_DAEMON_PG_OPTIONS` [none]: server options for the daemons' sessions,
+//!   e.g. `-c synchronous_commit=off`.
 
 #[path = "../tests/common/export.rs"]
 mod export;
@@ -58,6 +66,8 @@ struct Settings {
     log_dir: Option<PathBuf>,
     /// Distinct export files; rows point at them round robin.
     exports: usize,
+    /// `sample`: a few KB of conversations; `empty`: `[]`, to time the dispatch alone.
+    export_kind: String,
 }
 
 fn env_value<T: FromStr>(name: &str, default: T) -> T {
@@ -104,6 +114,7 @@ impl Settings {
             daemon_log: env_value("FULLPASS_BENCH_DAEMON_LOG", "warn".to_owned()),
             log_dir: std::env::var_os("FULLPASS_BENCH_LOG_DIR").map(PathBuf::from),
             exports: 64,
+            export_kind: env_value("FULLPASS_BENCH_EXPORT", "sample".to_owned()),
         }
     }
 }
@@ -164,6 +175,93 @@ fn slope(points: &[(f64, f64)]) -> f64 {
     let var: f64 = points.iter().map(|p| (p.0 - mean_x).powi(2)).sum();
     if var == 0.0 { 0.0 } else { cov / var }
 }
+
+// ---------------------------------------------------------------- SQL
+
+/// Between runs: dead tuples left by one run must not slow the next (autovacuum may be off).
+const VACUUM: &str = "vacuum (analyze) public.user_profiles";
+
+/// Profiles with a storage path and no status (not queued).
+const PROVISION: &str = "insert into public.user_profiles (user_id, storage_path)
+                 select * from unnest($1::uuid[], $2::text[])";
+
+const DELETE_ROWS: &str = "delete from public.user_profiles where user_id = any($1)";
+
+/// What the app does, plus `clock_timestamp()` once the row is written (before the commit).
+const APP_MAKE_PENDING: &str =
+    "update public.user_profiles set full_pass_status = 'pending' where user_id = $1
+             returning full_pass_requested_at, clock_timestamp()";
+
+const READ_ROW: &str = "select full_pass_status, full_pass_started_at, full_pass_completed_at
+                   from public.user_profiles where user_id = $1";
+
+/// Claimable rows, rows being processed, age of the oldest claimable request (s).
+const QUEUE_DEPTH: &str = "select (select count(*) from public.user_profiles
+                      where full_pass_status = 'pending' and storage_path is not null
+                        and (full_pass_not_before is null or full_pass_not_before <= now())),
+                    (select count(*) from public.user_profiles
+                      where full_pass_status = 'processing'),
+                    (select extract(epoch from now() - min(full_pass_requested_at))::float8
+                       from public.user_profiles
+                      where full_pass_status = 'pending' and storage_path is not null)";
+
+const ROW_TIMES: &str = "select full_pass_status, full_pass_requested_at, full_pass_started_at,
+                    full_pass_completed_at
+               from public.user_profiles where user_id = any($1)";
+
+/// Daemons whose listener passed its probe and waits for notifications.
+const LISTENERS_READY: &str = "select count(*) from pg_stat_activity
+                      where datname = current_database()
+                        and application_name = 'fullpass-listener' and state = 'idle'";
+
+const DAEMON_SESSIONS: &str = "select count(*) from pg_stat_activity
+                      where datname = current_database() and application_name like 'fullpass%'";
+
+const DAEMON_BACKEND_PIDS: &str = "select pid from pg_stat_activity
+              where datname = current_database() and application_name like 'fullpass%'";
+
+const SESSION_STATES: &str = "select state, wait_event_type, wait_event from pg_stat_activity
+                      where datname = current_database() and application_name = $1";
+
+const BULK_PENDING: &str =
+    "update public.user_profiles set full_pass_status = 'pending' where user_id = any($1)";
+
+/// Plans of this session's statements come back as LOG messages.
+const AUTO_EXPLAIN_ON: &str = "load 'auto_explain';
+             set auto_explain.log_min_duration = 0;
+             set auto_explain.log_analyze = on;
+             set auto_explain.log_buffers = on;
+             set client_min_messages = log;";
+
+const AUTO_EXPLAIN_OFF: &str =
+    "set auto_explain.log_min_duration = -1; set client_min_messages = notice;";
+
+/// Out of the queue again, ready for the next run.
+const RESET_ROWS: &str =
+    "update public.user_profiles set full_pass_status = null where user_id = any($1)";
+
+/// A bulk requeue in one statement; `clock_timestamp()` after the last row is written.
+const BULK_REQUEUE: &str = "with requeued as (
+                 update public.user_profiles set full_pass_status = 'pending'
+                  where user_id = any($1) returning 1)
+             select count(*), clock_timestamp() from requeued";
+
+/// The app's write in the sustained run.
+const APP_UPDATE: &str =
+    "update public.user_profiles set full_pass_status = 'pending' where user_id = $1";
+
+const SERVER_SETTINGS: &str = "select name, setting from pg_settings
+              where name in ('server_version', 'synchronous_commit', 'fsync', 'wal_sync_method',
+                             'autovacuum', 'shared_buffers', 'max_connections')
+              order by name";
+
+/// Without it the daemons find work by their sweep only.
+const NOTIFY_TRIGGER_OFF: &str = "alter table public.user_profiles disable trigger fullpass_notify";
+const NOTIFY_TRIGGER_ON: &str = "alter table public.user_profiles enable trigger fullpass_notify";
+
+/// Other activity on the server the benchmark shares.
+const OTHER_SESSIONS: &str = "select count(*) from pg_stat_activity
+              where backend_type = 'client backend' and datname <> current_database()";
 
 // ---------------------------------------------------------------- database
 
@@ -256,17 +354,19 @@ impl Drop for BenchDb {
 
 async fn vacuum(client: &Client) {
     client
-        .batch_execute("vacuum (analyze) public.user_profiles")
+        .batch_execute(VACUUM)
         .await
         .expect("vacuum user_profiles");
 }
 
 async fn set_notify_trigger(client: &Client, enabled: bool) {
-    let verb = if enabled { "enable" } else { "disable" };
+    let statement = if enabled {
+        NOTIFY_TRIGGER_ON
+    } else {
+        NOTIFY_TRIGGER_OFF
+    };
     client
-        .batch_execute(&format!(
-            "alter table public.user_profiles {verb} trigger fullpass_notify"
-        ))
+        .batch_execute(statement)
         .await
         .expect("switch the notify trigger");
 }
@@ -279,11 +379,7 @@ async fn provision(client: &Client, paths: &[String], n: usize) -> Vec<Uuid> {
             .map(|i| paths[(chunk_index * 10_000 + i) % paths.len()].as_str())
             .collect();
         client
-            .execute(
-                "insert into public.user_profiles (user_id, storage_path)
-                 select * from unnest($1::uuid[], $2::text[])",
-                &[&chunk, &chunk_paths],
-            )
+            .execute(PROVISION, &[&chunk, &chunk_paths])
             .await
             .expect("provision profiles");
     }
@@ -292,10 +388,7 @@ async fn provision(client: &Client, paths: &[String], n: usize) -> Vec<Uuid> {
 
 async fn delete_rows(client: &Client, ids: &[Uuid]) {
     client
-        .execute(
-            "delete from public.user_profiles where user_id = any($1)",
-            &[&ids],
-        )
+        .execute(DELETE_ROWS, &[&ids])
         .await
         .expect("delete benchmark rows");
 }
@@ -306,11 +399,7 @@ async fn delete_rows(client: &Client, ids: &[Uuid]) {
 /// when the commit was acknowledged.
 async fn make_pending(client: &Client, id: Uuid) -> (DateTime<Utc>, DateTime<Utc>, DateTime<Utc>) {
     let row = client
-        .query_one(
-            "update public.user_profiles set full_pass_status = 'pending' where user_id = $1
-             returning full_pass_requested_at, clock_timestamp()",
-            &[&id],
-        )
+        .query_one(APP_MAKE_PENDING, &[&id])
         .await
         .expect("make a row pending");
     let acknowledged = Utc::now();
@@ -327,11 +416,7 @@ async fn wait_finished(client: &Client, id: Uuid, timeout: Duration) -> Option<F
     let start = Instant::now();
     while start.elapsed() < timeout {
         let row = client
-            .query_one(
-                "select full_pass_status, full_pass_started_at, full_pass_completed_at
-                   from public.user_profiles where user_id = $1",
-                &[&id],
-            )
+            .query_one(READ_ROW, &[&id])
             .await
             .expect("read a row");
         let status: Option<String> = row.get(0);
@@ -351,17 +436,7 @@ async fn wait_finished(client: &Client, id: Uuid, timeout: Duration) -> Option<F
 /// and the age of the oldest claimable request in seconds.
 async fn queue_depth(client: &Client) -> (i64, i64, Option<f64>) {
     let row = client
-        .query_one(
-            "select (select count(*) from public.user_profiles
-                      where full_pass_status = 'pending' and storage_path is not null
-                        and (full_pass_not_before is null or full_pass_not_before <= now())),
-                    (select count(*) from public.user_profiles
-                      where full_pass_status = 'processing'),
-                    (select extract(epoch from now() - min(full_pass_requested_at))::float8
-                       from public.user_profiles
-                      where full_pass_status = 'pending' and storage_path is not null)",
-            &[],
-        )
+        .query_one(QUEUE_DEPTH, &[])
         .await
         .expect("read the queue depth");
     (row.get(0), row.get(1), row.get(2))
@@ -388,12 +463,7 @@ struct RowTimes {
 
 async fn row_times(client: &Client, ids: &[Uuid]) -> Vec<RowTimes> {
     client
-        .query(
-            "select full_pass_status, full_pass_requested_at, full_pass_started_at,
-                    full_pass_completed_at
-               from public.user_profiles where user_id = any($1)",
-            &[&ids],
-        )
+        .query(ROW_TIMES, &[&ids])
         .await
         .expect("read row timestamps")
         .iter()
@@ -415,11 +485,29 @@ fn count_status(rows: &[RowTimes], status: &str) -> usize {
 // ---------------------------------------------------------------- exports
 
 /// Small ChatGPT exports (a few KB): the test fixture's sample plus a few filler
-/// conversations, so each job reads, parses and extracts something real.
-fn write_exports(dir: &Path, count: usize) -> (Vec<String>, usize) {
+/// conversations, so each job reads, parses and extracts something real. With
+/// `empty`, exports hold no conversation: what is left is the dispatch itself.
+fn write_exports(dir: &Path, count: usize, kind: &str) -> (Vec<String>, usize) {
     let mut paths = Vec::with_capacity(count);
     let mut size = 0;
     for i in 0..count {
+        let bytes = match kind {
+            "sample" => sample_export_bytes(i),
+            "empty" => export::gzip(b"[]"),
+            other => panic!("FULLPASS_BENCH_EXPORT={other:?}: expected sample or empty"),
+        };
+        size = bytes.len();
+        let path = format!("exports/user-{i}/export.json.gz");
+        let full = dir.join(&path);
+        std::fs::create_dir_all(full.parent().expect("export dir")).expect("create export dir");
+        std::fs::write(&full, bytes).expect("write export");
+        paths.push(path);
+    }
+    (paths, size)
+}
+
+fn sample_export_bytes(i: usize) -> Vec<u8> {
+    {
         let mut conversations = export::sample_export();
         for topic in ["Tomato blight", "Train to Bergen", "Spreadsheet formula"] {
             conversations.push(export::TestConversation::new(
@@ -434,15 +522,8 @@ fn write_exports(dir: &Path, count: usize) -> (Vec<String>, usize) {
                 ],
             ));
         }
-        let bytes = export::gzip(&export::conversations_json(&conversations));
-        size = bytes.len();
-        let path = format!("exports/user-{i}/export.json.gz");
-        let full = dir.join(&path);
-        std::fs::create_dir_all(full.parent().expect("export dir")).expect("create export dir");
-        std::fs::write(&full, bytes).expect("write export");
-        paths.push(path);
+        export::gzip(&export::conversations_json(&conversations))
     }
-    (paths, size)
 }
 
 // ---------------------------------------------------------------- daemons
@@ -559,12 +640,7 @@ impl Fleet {
         let start = Instant::now();
         loop {
             let listening: i64 = client
-                .query_one(
-                    "select count(*) from pg_stat_activity
-                      where datname = current_database()
-                        and application_name = 'fullpass-listener' and state = 'idle'",
-                    &[],
-                )
+                .query_one(LISTENERS_READY, &[])
                 .await
                 .expect("count listeners")
                 .get(0);
@@ -606,11 +682,7 @@ impl Fleet {
         let start = Instant::now();
         while start.elapsed() < Duration::from_secs(10) {
             let sessions: i64 = client
-                .query_one(
-                    "select count(*) from pg_stat_activity
-                      where datname = current_database() and application_name like 'fullpass%'",
-                    &[],
-                )
+                .query_one(DAEMON_SESSIONS, &[])
                 .await
                 .expect("count daemon sessions")
                 .get(0);
@@ -704,11 +776,7 @@ struct CpuUse {
 
 async fn daemon_backends(client: &Client) -> Vec<i32> {
     client
-        .query(
-            "select pid from pg_stat_activity
-              where datname = current_database() and application_name like 'fullpass%'",
-            &[],
-        )
+        .query(DAEMON_BACKEND_PIDS, &[])
         .await
         .expect("list daemon sessions")
         .iter()
@@ -767,6 +835,91 @@ impl CpuMeter {
     }
 }
 
+// ---------------------------------------------------------------- wait events
+
+/// The application_name of the benchmark's app-side writers.
+const APP_NAME: &str = "fullpass-bench-app";
+
+fn with_application_name(url: &str, name: &str) -> String {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}application_name={name}")
+}
+
+/// What a set of sessions spent their time on, from pg_stat_activity sampled
+/// every 20 ms: `CPU` (active, no wait), `idle` (waiting for its client), or the
+/// wait event (`IO:WALSync` = commit flush, `Lock:object` = the NOTIFY commit lock...).
+struct WaitSampler {
+    stop: Arc<AtomicBool>,
+    task: tokio::task::JoinHandle<std::collections::HashMap<String, u64>>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct WaitProfile {
+    samples: u64,
+    shares: Vec<(String, f64)>,
+}
+
+impl WaitSampler {
+    async fn start(url: &str, application_name: &'static str) -> WaitSampler {
+        let client = connect(url).await;
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let task = tokio::spawn(async move {
+            let mut counts = std::collections::HashMap::new();
+            let Ok(statement) = client.prepare(SESSION_STATES).await else {
+                return counts;
+            };
+            let mut tick = tokio::time::interval(Duration::from_millis(20));
+            while !flag.load(Ordering::Relaxed) {
+                tick.tick().await;
+                let Ok(rows) = client.query(&statement, &[&application_name]).await else {
+                    break;
+                };
+                for row in rows {
+                    let state: Option<String> = row.get(0);
+                    let kind: Option<String> = row.get(1);
+                    let event: Option<String> = row.get(2);
+                    let key = match (state.as_deref(), kind, event) {
+                        (Some("idle"), _, _) => "idle".to_owned(),
+                        (_, Some(kind), Some(event)) => format!("{kind}:{event}"),
+                        (Some(state), None, _) if state != "active" => state.to_owned(),
+                        _ => "CPU".to_owned(),
+                    };
+                    *counts.entry(key).or_insert(0) += 1;
+                }
+            }
+            counts
+        });
+        WaitSampler { stop, task }
+    }
+
+    async fn finish(self) -> WaitProfile {
+        self.stop.store(true, Ordering::Relaxed);
+        let counts = self.task.await.unwrap_or_default();
+        let samples: u64 = counts.values().sum();
+        let mut shares: Vec<(String, f64)> = counts
+            .into_iter()
+            .map(|(key, n)| (key, n as f64 / samples.max(1) as f64))
+            .collect();
+        shares.sort_by(|a, b| b.1.total_cmp(&a.1));
+        WaitProfile { samples, shares }
+    }
+}
+
+impl WaitProfile {
+    fn describe(&self) -> String {
+        if self.samples == 0 {
+            return "no samples".to_owned();
+        }
+        self.shares
+            .iter()
+            .take(5)
+            .map(|(key, share)| format!("{key} {:.0}%", share * 100.0))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 // ---------------------------------------------------------------- scenarios
 
 /// Everything a scenario needs.
@@ -791,34 +944,20 @@ struct StatementProfile {
 async fn profile_statements(bench: &Bench, backlog: &[Uuid]) -> StatementProfile {
     let client = &bench.client;
     client
-        .execute(
-            "update public.user_profiles set full_pass_status = 'pending' where user_id = any($1)",
-            &[&backlog],
-        )
+        .execute(BULK_PENDING, &[&backlog])
         .await
         .expect("make the backlog pending");
     vacuum(client).await;
 
     let (explainer, mut messages) = connect_capturing(&bench.db.url).await;
     let lease = Duration::from_secs(20);
-    let plan = match explainer
-        .batch_execute(
-            "load 'auto_explain';
-             set auto_explain.log_min_duration = 0;
-             set auto_explain.log_analyze = on;
-             set auto_explain.log_buffers = on;
-             set client_min_messages = log;",
-        )
-        .await
-    {
+    let plan = match explainer.batch_execute(AUTO_EXPLAIN_ON).await {
         Ok(()) => {
             let jobs = fullpass::db::queue::claim_next(&explainer, "bench-profile", lease, 1)
                 .await
                 .expect("claim with auto_explain");
             explainer
-                .batch_execute(
-                    "set auto_explain.log_min_duration = -1; set client_min_messages = notice;",
-                )
+                .batch_execute(AUTO_EXPLAIN_OFF)
                 .await
                 .expect("switch auto_explain off");
             for job in &jobs {
@@ -858,10 +997,7 @@ async fn profile_statements(bench: &Bench, backlog: &[Uuid]) -> StatementProfile
         completes.push(started.elapsed().as_secs_f64() * 1000.0);
     }
     client
-        .execute(
-            "update public.user_profiles set full_pass_status = null where user_id = any($1)",
-            &[&backlog],
-        )
+        .execute(RESET_ROWS, &[&backlog])
         .await
         .expect("reset the backlog");
     StatementProfile {
@@ -952,6 +1088,8 @@ struct DrainResult {
     job_ms: Summary,
     timed_out: bool,
     cpu: CpuUse,
+    /// What the daemons' pooled sessions were doing during the drain.
+    waits: WaitProfile,
     logs: LogReport,
 }
 
@@ -992,14 +1130,9 @@ async fn drain(
     );
 
     let meter = CpuMeter::start(&fleet, client).await;
+    let sampler = WaitSampler::start(&bench.db.url, "fullpass").await;
     let row = client
-        .query_one(
-            "with requeued as (
-                 update public.user_profiles set full_pass_status = 'pending'
-                  where user_id = any($1) returning 1)
-             select count(*), clock_timestamp() from requeued",
-            &[&backlog],
-        )
+        .query_one(BULK_REQUEUE, &[&backlog])
         .await
         .expect("bulk requeue");
     let requeued: i64 = row.get(0);
@@ -1007,6 +1140,7 @@ async fn drain(
     assert_eq!(requeued as usize, backlog.len(), "bulk requeue missed rows");
     let timed_out = !wait_queue_empty(client, Duration::from_secs(120)).await;
     let cpu = meter.stop(client).await;
+    let waits = sampler.finish().await;
     let logs = fleet.stop(client).await;
 
     let rows = row_times(client, backlog).await;
@@ -1018,10 +1152,7 @@ async fn drain(
         .collect();
     delete_rows(client, &warmup).await;
     client
-        .execute(
-            "update public.user_profiles set full_pass_status = null where user_id = any($1)",
-            &[&backlog],
-        )
+        .execute(RESET_ROWS, &[&backlog])
         .await
         .expect("reset the backlog");
     DrainResult {
@@ -1035,6 +1166,7 @@ async fn drain(
         job_ms: Summary::of(job_ms),
         timed_out,
         cpu,
+        waits,
         logs,
     }
 }
@@ -1064,6 +1196,8 @@ struct SustainedResult {
     catch_up_secs: f64,
     /// Claimable rows left when the catch-up limit ran out.
     left_behind: i64,
+    /// What the app's sessions were doing while writing.
+    app_waits: WaitProfile,
     /// Over the rows claimed by the end of the catch-up wait.
     claim_delay_ms: Summary,
     done_delay_ms: Summary,
@@ -1123,7 +1257,7 @@ async fn sustained(
     for slice in pool.chunks(per_writer) {
         let slice = slice.to_vec();
         let (url, stop, writes, exhausted, start_line) = (
-            bench.db.url.clone(),
+            with_application_name(&bench.db.url, APP_NAME),
             stop.clone(),
             writes.clone(),
             exhausted.clone(),
@@ -1132,9 +1266,7 @@ async fn sustained(
         writers.spawn(async move {
             let app = connect(&url).await;
             let statement = app
-                .prepare(
-                    "update public.user_profiles set full_pass_status = 'pending' where user_id = $1",
-                )
+                .prepare(APP_UPDATE)
                 .await
                 .expect("prepare the app's update");
             start_line.wait().await;
@@ -1153,6 +1285,7 @@ async fn sustained(
         });
     }
 
+    let sampler = WaitSampler::start(&bench.db.url, APP_NAME).await;
     start_line.wait().await;
     let started = Instant::now();
     let mut samples = Vec::new();
@@ -1174,6 +1307,7 @@ async fn sustained(
     stop.store(true, Ordering::Relaxed);
     while writers.join_next().await.is_some() {}
     let seconds = started.elapsed().as_secs_f64();
+    let app_waits = sampler.finish().await;
     let total_writes = writes.load(Ordering::Relaxed);
     if !notify {
         set_notify_trigger(client, true).await;
@@ -1213,6 +1347,7 @@ async fn sustained(
         samples,
         catch_up_secs,
         left_behind,
+        app_waits,
         claim_delay_ms: Summary::of(claim_delay),
         done_delay_ms: Summary::of(done_delay),
         failed,
@@ -1248,7 +1383,8 @@ fn print_sustained(result: &SustainedResult) {
     eprintln!(
         "  sustained, {}: {} writes in {:.1}s = {:.0}/s{}; backlog max {} final {} slope {:+.0}/s ({}); \
          oldest claimable max {:.2}s; catch-up after the writers stopped: {}; \
-         request→claim p50/p99/max {:.1}/{:.1}/{:.1} ms (n={}); request→done p50/p99 {:.1}/{:.1} ms; failed {}",
+         request→claim p50/p99/max {:.1}/{:.1}/{:.1} ms (n={}); request→done p50/p99 {:.1}/{:.1} ms; failed {}; \
+         app sessions: {}",
         result.label(),
         result.writes,
         result.seconds,
@@ -1271,6 +1407,7 @@ fn print_sustained(result: &SustainedResult) {
         result.done_delay_ms.p50,
         result.done_delay_ms.p99,
         result.failed,
+        result.app_waits.describe(),
     );
     let per_second: Vec<String> = result
         .samples
@@ -1536,13 +1673,7 @@ fn markdown(settings: &Settings, results: &Results) -> String {
 
 async fn server_context(client: &Client) -> String {
     let rows = client
-        .query(
-            "select name, setting from pg_settings
-              where name in ('server_version', 'synchronous_commit', 'fsync', 'wal_sync_method',
-                             'autovacuum', 'shared_buffers', 'max_connections')
-              order by name",
-            &[],
-        )
+        .query(SERVER_SETTINGS, &[])
         .await
         .expect("read server settings");
     let settings: Vec<String> = rows
@@ -1550,11 +1681,7 @@ async fn server_context(client: &Client) -> String {
         .map(|r| format!("{}={}", r.get::<_, String>(0), r.get::<_, String>(1)))
         .collect();
     let others: i64 = client
-        .query_one(
-            "select count(*) from pg_stat_activity
-              where backend_type = 'client backend' and datname <> current_database()",
-            &[],
-        )
+        .query_one(OTHER_SESSIONS, &[])
         .await
         .expect("count other sessions")
         .get(0);
@@ -1578,7 +1705,8 @@ async fn run() {
     let client = connect(&db.url).await;
     let storage = tempfile::tempdir().expect("storage dir");
     let logs = tempfile::tempdir().expect("log dir");
-    let (paths, export_size) = write_exports(storage.path(), settings.exports);
+    let (paths, export_size) =
+        write_exports(storage.path(), settings.exports, &settings.export_kind);
     let mut db_url = db.url.clone();
     if !settings.daemon_pg_options.is_empty() {
         let separator = if db_url.contains('?') { '&' } else { '?' };
@@ -1610,8 +1738,9 @@ async fn run() {
     eprintln!("dispatch benchmark on database {}", db.name);
     eprintln!("  server: {}", server_context(&client).await);
     eprintln!(
-        "  {} exports of {} bytes (gzip); daemons: FULLPASS_LOG={}, FULLPASS_SWEEP_INTERVAL={}{}",
+        "  {} {} exports of {} bytes (gzip); daemons: FULLPASS_LOG={}, FULLPASS_SWEEP_INTERVAL={}{}",
         settings.exports,
+        settings.export_kind,
         export_size,
         settings.daemon_log,
         settings.sweep_interval,
@@ -1689,7 +1818,8 @@ async fn run() {
             eprintln!(
                 "  drain {} rows, {} replica(s): {:.2} s = {:.0} jobs/s{}; first claim after {:.1} ms; \
                  job claim→complete p50/p99 {:.1}/{:.1} ms; complete {}, failed {}; \
-                 CPU per job: daemon {:.2} ms, its PostgreSQL backends {:.2} ms; machine busy {:.0}%; {}",
+                 CPU per job: daemon {:.2} ms, its PostgreSQL backends {:.2} ms; machine busy {:.0}%; \
+                 daemon sessions: {}; {}",
                 result.jobs,
                 result.replicas,
                 result.seconds,
@@ -1703,6 +1833,7 @@ async fn run() {
                 result.cpu_per_job_ms().0,
                 result.cpu_per_job_ms().1,
                 result.cpu.machine_busy * 100.0,
+                result.waits.describe(),
                 log_note(&result.logs)
             );
             results.drains.push(result);
