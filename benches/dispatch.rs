@@ -9,7 +9,8 @@
 //! the completion's `full_pass_completed_at`), not from the benchmark's own timers,
 //! so the benchmark's scheduling does not leak into the figures.
 //!
-//! `cargo bench --bench dispatch`; the Markdown table goes to stdout, the detail
+//! `cargo bench --bench dispatch` (`cargo test --benches` runs it at a tiny
+//! scale, as a check that it still works); the Markdown table goes to stdout, the detail
 //! (per-second samples, CPU per job, wait events, the claim's plan) to stderr.
 //! Settings (environment; defaults in brackets):
 //! - `DATABASE_URL` [`postgres://postgres@127.0.0.1:5432/postgres`]: the server.
@@ -95,21 +96,33 @@ fn env_list(name: &str, default: &[usize]) -> Vec<usize> {
 }
 
 impl Settings {
-    fn from_env() -> Settings {
+    /// `smoke`: tiny defaults, for `cargo test --benches` (which runs this
+    /// binary without `--bench`) to check that the benchmark still works.
+    fn from_env(smoke: bool) -> Settings {
+        let pick = |full: usize, tiny: usize| if smoke { tiny } else { full };
         Settings {
             server_url: std::env::var("DATABASE_URL")
                 .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned()),
-            concurrencies: env_list("FULLPASS_BENCH_CONCURRENCY", &[4, 8]),
-            latency_samples: env_value("FULLPASS_BENCH_LATENCY_SAMPLES", 300),
-            backlog: env_value("FULLPASS_BENCH_BACKLOG", 10_000),
-            replicas: env_list("FULLPASS_BENCH_REPLICAS", &[1, 3]),
-            sustain: Duration::from_secs(env_value("FULLPASS_BENCH_SUSTAIN_SECS", 10)),
-            writers: env_value("FULLPASS_BENCH_WRITERS", 4),
-            max_write_rate: env_value("FULLPASS_BENCH_MAX_WRITE_RATE", 8_000),
+            concurrencies: env_list(
+                "FULLPASS_BENCH_CONCURRENCY",
+                if smoke { &[2] } else { &[4, 8] },
+            ),
+            latency_samples: env_value("FULLPASS_BENCH_LATENCY_SAMPLES", pick(300, 5)),
+            backlog: env_value("FULLPASS_BENCH_BACKLOG", pick(10_000, 50)),
+            replicas: env_list(
+                "FULLPASS_BENCH_REPLICAS",
+                if smoke { &[1] } else { &[1, 3] },
+            ),
+            sustain: Duration::from_secs(env_value(
+                "FULLPASS_BENCH_SUSTAIN_SECS",
+                pick(10, 1) as u64,
+            )),
+            writers: env_value("FULLPASS_BENCH_WRITERS", pick(4, 2)),
+            max_write_rate: env_value("FULLPASS_BENCH_MAX_WRITE_RATE", pick(8_000, 2_000)),
             catch_up: Duration::from_secs(env_value("FULLPASS_BENCH_CATCH_UP_SECS", 10)),
-            paced_rate: env_value("FULLPASS_BENCH_PACED_RATE", 0),
+            paced_rate: env_value("FULLPASS_BENCH_PACED_RATE", pick(0, 20)),
             sweep_interval: env_value("FULLPASS_BENCH_SWEEP_INTERVAL", "1s".to_owned()),
-            profile_jobs: env_value("FULLPASS_BENCH_PROFILE_JOBS", 500),
+            profile_jobs: env_value("FULLPASS_BENCH_PROFILE_JOBS", pick(500, 10)),
             daemon_pg_options: env_value("FULLPASS_BENCH_DAEMON_PG_OPTIONS", String::new()),
             daemon_log: env_value("FULLPASS_BENCH_DAEMON_LOG", "warn".to_owned()),
             log_dir: std::env::var_os("FULLPASS_BENCH_LOG_DIR").map(PathBuf::from),
@@ -1699,7 +1712,11 @@ async fn server_context(client: &Client) -> String {
 }
 
 async fn run() {
-    let settings = Settings::from_env();
+    let smoke = !std::env::args().any(|arg| arg == "--bench");
+    let settings = Settings::from_env(smoke);
+    if smoke {
+        eprintln!("smoke run (no --bench: cargo test): tiny settings, figures not meaningful");
+    }
     let begun = Instant::now();
     let db = BenchDb::create(&settings.server_url).await;
     let client = connect(&db.url).await;
