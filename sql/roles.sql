@@ -76,11 +76,15 @@ $$;
 grant execute on function fullpass.user_profiles_before_change() to fullpass_worker;
 grant execute on function fullpass.user_profiles_notify() to fullpass_worker;
 
--- Lets a worker see which migrations the database has (read only).
+-- Lets a worker see which migrations the database has (read only), and keep
+-- the LLM extractor's chunk checkpoints (FULLPASS_EXTRACTOR=llm).
 do $$
 begin
     if to_regclass('fullpass.refinery_schema_history') is not null then
         grant select on fullpass.refinery_schema_history to fullpass_worker;
+    end if;
+    if to_regclass('fullpass.llm_chunks') is not null then
+        grant select, insert, delete on fullpass.llm_chunks to fullpass_worker;
     end if;
 end
 $$;

@@ -56,6 +56,58 @@ pub fn parse_bytes(s: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("{s:?} is too large"))
 }
 
+/// How to reach PostgreSQL.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// PostgreSQL connection URL (postgres://user:pass@host:5432/db?sslmode=verify-full).
+    /// sslmode: disable, prefer (default), require, verify-ca, verify-full.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: String,
+
+    /// Root certificate(s) (PEM) the server's certificate must chain to, for
+    /// verify-ca/verify-full (an `sslrootcert=` in the URL wins).
+    #[arg(long, env = "FULLPASS_DB_CA_FILE")]
+    pub db_ca_file: Option<PathBuf>,
+}
+
+fn shown_duration(d: Duration) -> String {
+    humantime::format_duration(d).to_string()
+}
+
+fn shown_option<T: std::fmt::Display>(value: &Option<T>) -> String {
+    value
+        .as_ref()
+        .map_or_else(|| "(unset)".to_owned(), |v| v.to_string())
+}
+
+fn shown_secret(value: &Option<String>) -> String {
+    match value {
+        Some(v) if !v.is_empty() => "*** (set)".to_owned(),
+        _ => "(unset)".to_owned(),
+    }
+}
+
+impl DatabaseArgs {
+    /// The settings as `fullpass config` shows them, secrets masked.
+    pub fn shown(&self) -> Vec<(&'static str, String)> {
+        vec![
+            (
+                "DATABASE_URL",
+                crate::telemetry::mask_url(&self.database_url),
+            ),
+            (
+                "FULLPASS_DB_CA_FILE",
+                shown_option(&self.db_ca_file.as_ref().map(|p| p.display())),
+            ),
+        ]
+    }
+
+    pub fn db_config(&self) -> Result<crate::db::DbConfig, ConfigError> {
+        crate::db::DbConfig::from_url_with_ca(&self.database_url, self.db_ca_file.as_deref())
+            .map_err(|e| config_error("DATABASE_URL", e.to_string()))
+    }
+}
+
 /// Where exports are read from.
 #[derive(Debug, Clone, Args)]
 pub struct StorageArgs {
@@ -78,6 +130,25 @@ pub struct StorageArgs {
 }
 
 impl StorageArgs {
+    /// The settings as `fullpass config` shows them, secrets masked.
+    pub fn shown(&self) -> Vec<(&'static str, String)> {
+        vec![
+            (
+                "FULLPASS_STORAGE_DIR",
+                self.storage_dir.display().to_string(),
+            ),
+            ("SUPABASE_URL", shown_option(&self.supabase_url)),
+            (
+                "SUPABASE_SERVICE_ROLE_KEY",
+                shown_secret(&self.supabase_service_role_key),
+            ),
+            (
+                "FULLPASS_STORAGE_TIMEOUT",
+                shown_duration(self.storage_timeout),
+            ),
+        ]
+    }
+
     pub fn build(&self) -> Result<Storage, ConfigError> {
         match (&self.supabase_url, &self.supabase_service_role_key) {
             (Some(url), Some(key)) => {
@@ -135,6 +206,32 @@ pub struct ProcessingArgs {
 }
 
 impl ProcessingArgs {
+    /// The settings as `fullpass config` shows them.
+    pub fn shown(&self) -> Vec<(&'static str, String)> {
+        vec![
+            (
+                "FULLPASS_MAX_EXPORT_BYTES",
+                self.max_export_bytes.to_string(),
+            ),
+            (
+                "FULLPASS_MAX_DECOMPRESSED_BYTES",
+                self.max_decompressed_bytes.to_string(),
+            ),
+            (
+                "FULLPASS_MEMORY_MAX_LINES",
+                self.memory_max_lines.to_string(),
+            ),
+            (
+                "FULLPASS_MEMORY_MAX_BYTES",
+                self.memory_max_bytes.to_string(),
+            ),
+            (
+                "FULLPASS_EXCLUDE_CATEGORIES",
+                self.exclude_categories.join(","),
+            ),
+        ]
+    }
+
     pub fn limits(&self) -> Limits {
         Limits {
             max_compressed_bytes: self.max_export_bytes,
@@ -248,6 +345,44 @@ pub struct DaemonArgs {
 }
 
 impl DaemonArgs {
+    /// The settings as `fullpass config` shows them, secrets masked.
+    pub fn shown(&self) -> Vec<(&'static str, String)> {
+        let mode = match self.listen_mode {
+            ListenMode::Auto => "auto",
+            ListenMode::Listen => "listen",
+            ListenMode::Poll => "poll",
+        };
+        vec![
+            ("FULLPASS_CONCURRENCY", self.concurrency.to_string()),
+            (
+                "FULLPASS_SWEEP_INTERVAL",
+                shown_duration(self.sweep_interval),
+            ),
+            ("FULLPASS_LEASE", shown_duration(self.lease)),
+            ("FULLPASS_MAX_ATTEMPTS", self.max_attempts.to_string()),
+            ("FULLPASS_RETRY_BASE", shown_duration(self.retry_base)),
+            ("FULLPASS_RETRY_MAX", shown_duration(self.retry_max)),
+            ("FULLPASS_JOB_TIMEOUT", shown_duration(self.job_timeout)),
+            (
+                "FULLPASS_SHUTDOWN_GRACE",
+                shown_duration(self.shutdown_grace),
+            ),
+            ("FULLPASS_LISTEN_MODE", mode.to_owned()),
+            ("FULLPASS_WORKER_ID", self.worker_id()),
+            ("FULLPASS_SKIP_MIGRATIONS", self.skip_migrations.to_string()),
+            ("FULLPASS_HTTP_ADDR", shown_option(&self.http_addr)),
+            (
+                "ALERT_WEBHOOK_URL",
+                shown_option(
+                    &self
+                        .alert_webhook_url
+                        .as_deref()
+                        .map(crate::telemetry::mask_url),
+                ),
+            ),
+        ]
+    }
+
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.concurrency == 0 || self.concurrency > 256 {
             return Err(config_error(
@@ -296,16 +431,36 @@ impl DaemonArgs {
     }
 }
 
+/// The LLM extractor when `FULLPASS_EXTRACTOR=llm`, sharing the built-in
+/// secret filter and consolidation (with the same MEMORY budget).
+pub fn llm_extractor(
+    args: &crate::llm::LlmArgs,
+    extract: &ExtractSettings,
+) -> Result<Option<std::sync::Arc<crate::llm::LlmExtractor>>, ConfigError> {
+    if !args.enabled() {
+        return Ok(None);
+    }
+    let config = args.validate()?;
+    let rules = std::sync::Arc::new(crate::llm::BuiltinRules {
+        settings: extract.clone(),
+    });
+    let extractor = crate::llm::LlmExtractor::new(config, rules)
+        .map_err(|e| config_error("FULLPASS_LLM_BASE_URL", e.to_string()))?;
+    Ok(Some(std::sync::Arc::new(extractor)))
+}
+
 /// Validates every daemon setting at once and builds what `daemon::run` takes.
 pub fn daemon_settings(
-    database_url: &str,
+    database: &DatabaseArgs,
     daemon: &DaemonArgs,
     storage: &StorageArgs,
     processing: &ProcessingArgs,
+    llm: &crate::llm::LlmArgs,
 ) -> Result<crate::daemon::DaemonSettings, ConfigError> {
     daemon.validate()?;
-    let db = crate::db::DbConfig::from_url(database_url)
-        .map_err(|e| config_error("DATABASE_URL", e.to_string()))?;
+    let db = database.db_config()?;
+    let extract = processing.extract_settings()?;
+    let llm = llm_extractor(llm, &extract)?;
     Ok(crate::daemon::DaemonSettings {
         db,
         worker_id: daemon.worker_id(),
@@ -318,13 +473,14 @@ pub fn daemon_settings(
         job: crate::worker::JobSettings {
             storage: storage.build()?,
             limits: processing.limits(),
-            extract: processing.extract_settings()?,
+            extract,
             lease: daemon.lease,
             max_attempts: daemon.max_attempts,
             retry_base: daemon.retry_base,
             retry_max: daemon.retry_max,
             job_timeout: daemon.job_timeout,
             alert_webhook_url: daemon.alert_webhook_url.clone(),
+            llm,
         },
     })
 }

@@ -66,7 +66,8 @@ pub async fn run(settings: DaemonSettings, shutdown: CancellationToken) -> Resul
             let metrics = telemetry::install_metrics()?;
             let server = HttpServer::bind(addr).await?;
             info!(addr = %server.local_addr(), "serving /healthz, /readyz and /metrics");
-            let state = HttpState::new(readiness.clone(), pool.clone(), metrics);
+            // A pool of its own: busy jobs must not make the probe look like a dead database.
+            let state = HttpState::new(readiness.clone(), settings.db.pool(2)?, metrics);
             let stop = http_stop.clone();
             Some(tokio::spawn(async move {
                 if let Err(e) = server.serve(state, stop.cancelled_owned()).await {
@@ -85,6 +86,7 @@ pub async fn run(settings: DaemonSettings, shutdown: CancellationToken) -> Resul
         concurrency = settings.concurrency,
         storage = %settings.job.storage.describe(),
         database = %settings.db.dbname(),
+        tls = %settings.db.tls_policy(),
         "fullpass is running"
     );
 

@@ -39,12 +39,15 @@ fn setup(context: &str) -> impl FnOnce(std::io::Error) -> DemoError + '_ {
 /// in a database of its own, and returns the MEMORY it wrote.
 pub async fn run(server_url: &str) -> Result<String, DemoError> {
     let admin = DbConfig::from_url(server_url)?.connect().await?;
-    admin
-        .batch_execute(&format!(
-            "drop database if exists {DEMO_DB} with (force); create database {DEMO_DB}"
-        ))
-        .await
-        .map_err(crate::db::DbError::pg("creating the demo database"))?;
+    for statement in [
+        format!("drop database if exists {DEMO_DB} with (force)"),
+        format!("create database {DEMO_DB}"),
+    ] {
+        admin
+            .batch_execute(&statement)
+            .await
+            .map_err(crate::db::DbError::pg("creating the demo database"))?;
+    }
     let db = DbConfig::from_url(&crate::db::url_with_dbname(server_url, DEMO_DB))?;
 
     let storage = tempfile_dir()?;
@@ -92,6 +95,7 @@ pub async fn run(server_url: &str) -> Result<String, DemoError> {
             retry_max: Duration::from_secs(1),
             job_timeout: Duration::from_secs(60),
             alert_webhook_url: None,
+            llm: None,
         },
     };
     let shutdown = CancellationToken::new();

@@ -182,7 +182,8 @@ impl Launcher {
     }
 }
 
-/// A running throwaway cluster; dropping it stops the server and deletes its files.
+/// A running throwaway cluster; dropping it stops the server and deletes its
+/// files (blocking for the server's shutdown, a fraction of a second).
 #[derive(Debug)]
 pub struct DevPostgres {
     root: PathBuf,

@@ -92,6 +92,8 @@ impl Readiness {
 #[derive(Clone)]
 pub struct HttpState {
     pub readiness: Arc<Readiness>,
+    /// Give it a small pool of its own (`DbConfig::pool(2)`): sharing the jobs'
+    /// pool, a busy moment would make the check wait and report "unreachable".
     pub db: Database,
     pub metrics: PrometheusHandle,
     /// How often the database is checked and the queue gauges refreshed.
@@ -224,16 +226,12 @@ async fn refresh_loop(state: HttpState) {
 /// Logs only when the verdict changes, not every refresh.
 async fn refresh_once(state: &HttpState) {
     let was_ok = state.readiness.db_ok.load(Ordering::Relaxed);
-    let checked = tokio::time::timeout(DB_CHECK_TIMEOUT, async {
-        let client = state.db.get().await.map_err(|e| e.to_string())?;
-        client
-            .simple_query("select 1")
-            .await
-            .map_err(|e| e.to_string())?;
-        Ok::<_, String>(queue::status(&**client).await)
-    })
-    .await
-    .unwrap_or_else(|_| Err(format!("no answer within {DB_CHECK_TIMEOUT:?}")));
+    // A second try, because the first may draw a pooled connection that died
+    // with a database restart; the pool then replaces it.
+    let mut checked = check_database(state).await;
+    if checked.is_err() {
+        checked = check_database(state).await;
+    }
     match checked {
         Ok(status) => {
             state.readiness.set_db_ok(true);
@@ -270,6 +268,22 @@ async fn refresh_once(state: &HttpState) {
             }
         }
     }
+}
+
+/// `select 1`, then the queue status (whose failure does not make the database unreachable).
+async fn check_database(
+    state: &HttpState,
+) -> Result<Result<queue::QueueStatus, crate::db::DbError>, String> {
+    tokio::time::timeout(DB_CHECK_TIMEOUT, async {
+        let client = state.db.get().await.map_err(|e| e.to_string())?;
+        client
+            .simple_query("select 1")
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(queue::status(&**client).await)
+    })
+    .await
+    .unwrap_or_else(|_| Err(format!("no answer within {DB_CHECK_TIMEOUT:?}")))
 }
 
 /// GETs `/healthz` on a running fullpass (the container `HEALTHCHECK`).

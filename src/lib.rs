@@ -5,6 +5,7 @@
 //! [`db`] (notification, claim, write back) → [`storage`] (byte stream) →
 //! [`ingest`] (container, export format, one conversation at a time) →
 //! [`extract`] (facts, guards, consolidation) → [`memory`] (rendering).
+//! [`llm`] is the alternative extractor: a language model proposes the facts.
 //! [`pass`] runs ingest → extract on one export; [`worker`] runs one claimed job;
 //! [`daemon`] ties listening, claiming, concurrency and shutdown together.
 //! [`synth`] writes synthetic exports for tests and benchmarks.
@@ -17,6 +18,7 @@ pub mod devdb;
 pub mod extract;
 pub mod http;
 pub mod ingest;
+pub mod llm;
 pub mod memory;
 pub mod pass;
 pub mod storage;

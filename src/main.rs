@@ -1,6 +1,7 @@
-use clap::{Args, Parser, Subcommand};
-use fullpass::config::{DaemonArgs, ProcessingArgs, StorageArgs};
-use fullpass::db::{self, DbConfig};
+use clap::{Parser, Subcommand};
+use fullpass::config::{DaemonArgs, DatabaseArgs, ProcessingArgs, StorageArgs};
+use fullpass::db;
+use fullpass::llm::LlmArgs;
 use fullpass::telemetry::LogFormat;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -31,13 +32,6 @@ struct Cli {
     command: Command,
 }
 
-#[derive(Args)]
-struct DatabaseArgs {
-    /// PostgreSQL connection URL (postgres://user:pass@host:5432/db?sslmode=...).
-    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
-    database_url: String,
-}
-
 // Parsed once at start; the size of the largest variant does not matter.
 #[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
@@ -52,6 +46,21 @@ enum Command {
         storage: StorageArgs,
         #[command(flatten)]
         processing: ProcessingArgs,
+        #[command(flatten)]
+        llm: LlmArgs,
+    },
+    /// Validate the daemon's settings (flags and environment) and print them, secrets masked.
+    Config {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[command(flatten)]
+        daemon: DaemonArgs,
+        #[command(flatten)]
+        storage: StorageArgs,
+        #[command(flatten)]
+        processing: ProcessingArgs,
+        #[command(flatten)]
+        llm: LlmArgs,
     },
     /// Apply the embedded migrations and exit.
     Migrate {
@@ -67,6 +76,8 @@ enum Command {
         json: bool,
         #[command(flatten)]
         processing: ProcessingArgs,
+        #[command(flatten)]
+        llm: LlmArgs,
     },
     /// Read an export without extracting anything: print what the reader
     /// found (counts, dates, formats) as JSON, and with --conversations each
@@ -201,14 +212,11 @@ async fn dispatch(command: Command) -> Result<ExitCode, String> {
             daemon,
             storage,
             processing,
+            llm,
         } => {
-            let settings = fullpass::config::daemon_settings(
-                &database.database_url,
-                &daemon,
-                &storage,
-                &processing,
-            )
-            .map_err(|e| e.to_string())?;
+            let settings =
+                fullpass::config::daemon_settings(&database, &daemon, &storage, &processing, &llm)
+                    .map_err(|e| e.to_string())?;
             let shutdown = CancellationToken::new();
             spawn_signal_handler(shutdown.clone());
             fullpass::daemon::run(settings, shutdown)
@@ -216,8 +224,35 @@ async fn dispatch(command: Command) -> Result<ExitCode, String> {
                 .map_err(|e| e.to_string())?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Config {
+            database,
+            daemon,
+            storage,
+            processing,
+            llm,
+        } => {
+            fullpass::config::daemon_settings(&database, &daemon, &storage, &processing, &llm)
+                .map_err(|e| e.to_string())?;
+            let lines = [
+                database.shown(),
+                storage.shown(),
+                daemon.shown(),
+                processing.shown(),
+                llm.shown(),
+            ];
+            let width = lines
+                .iter()
+                .flatten()
+                .map(|(k, _)| k.len())
+                .max()
+                .unwrap_or(0);
+            for (name, value) in lines.iter().flatten() {
+                println!("{name:width$}  {value}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Migrate { database } => {
-            let db = DbConfig::from_url(&database.database_url).map_err(|e| e.to_string())?;
+            let db = database.db_config().map_err(|e| e.to_string())?;
             let applied = db::migrate(&db).await.map_err(|e| e.to_string())?;
             if applied.is_empty() {
                 println!("database is up to date");
@@ -231,7 +266,8 @@ async fn dispatch(command: Command) -> Result<ExitCode, String> {
             file,
             json,
             processing,
-        } => process_file(&file, json, &processing).await,
+            llm,
+        } => process_file(&file, json, &processing, &llm).await,
         Command::GenExport {
             conversations,
             bytes,
@@ -274,7 +310,7 @@ async fn dispatch(command: Command) -> Result<ExitCode, String> {
             all_failed,
             database,
         } => {
-            let db = DbConfig::from_url(&database.database_url).map_err(|e| e.to_string())?;
+            let db = database.db_config().map_err(|e| e.to_string())?;
             let client = db.connect().await.map_err(|e| e.to_string())?;
             if all_failed {
                 let n = db::queue::requeue_failed(&client)
@@ -313,7 +349,7 @@ async fn dispatch(command: Command) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Status { database, json } => {
-            let db = DbConfig::from_url(&database.database_url).map_err(|e| e.to_string())?;
+            let db = database.db_config().map_err(|e| e.to_string())?;
             let client = db.connect().await.map_err(|e| e.to_string())?;
             let s = db::queue::status(&client)
                 .await
@@ -357,13 +393,40 @@ async fn process_file(
     file: &std::path::Path,
     json: bool,
     processing: &ProcessingArgs,
+    llm: &LlmArgs,
 ) -> Result<ExitCode, String> {
     let settings = processing.extract_settings().map_err(|e| e.to_string())?;
     let limits = processing.limits();
+    let llm = fullpass::config::llm_extractor(llm, &settings).map_err(|e| e.to_string())?;
     let input = std::fs::File::open(file).map_err(|e| format!("{}: {e}", file.display()))?;
     let size = input.metadata().map(|m| m.len()).unwrap_or(0);
     let name = file.display().to_string();
     let bar = progress_bar(size);
+    if let Some(llm) = llm {
+        let usage = llm.new_usage();
+        let reader = std::io::BufReader::new(input);
+        let progress = bar.clone();
+        let result = llm
+            .extract_export(reader, limits, None, &usage, move |p| {
+                if let Some(bar) = &progress {
+                    bar.set_position(p.bytes_read);
+                    bar.set_message(p.conversations.to_string());
+                }
+                Ok(())
+            })
+            .await;
+        if let Some(bar) = &bar {
+            bar.finish_and_clear();
+        }
+        let snapshot = usage.snapshot();
+        eprintln!(
+            "fullpass: LLM usage: {}",
+            serde_json::to_string(&snapshot).map_err(|e| e.to_string())?
+        );
+        let output = result.map_err(|e| format!("{name}: {e}"))?;
+        print_memory(&output.facts, json)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let output = tokio::task::spawn_blocking(move || {
         let result = fullpass::pass::run(input, &limits, &settings, |progress| {
             if let Some(bar) = &bar {
@@ -380,16 +443,21 @@ async fn process_file(
     .await
     .map_err(|e| format!("processing stopped: {e}"))?
     .map_err(|e| format!("{name}: {e}"))?;
+    print_memory(&output.facts, json)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_memory(facts: &[fullpass::extract::Fact], json: bool) -> Result<(), String> {
     if json {
-        let value = fullpass::memory::render_json(&output.facts);
+        let value = fullpass::memory::render_json(facts);
         println!(
             "{}",
             serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?
         );
     } else {
-        print!("{}", fullpass::memory::render_markdown(&output.facts));
+        print!("{}", fullpass::memory::render_markdown(facts));
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// Prints each conversation as a JSON line as it is read.

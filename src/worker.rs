@@ -6,6 +6,7 @@ use crate::db::queue::{self, ClaimedJob};
 use crate::db::{Database, DbError};
 use crate::extract::ExtractSettings;
 use crate::ingest::{Cancelled, IngestError, Limits, Progress};
+use crate::llm::{Checkpoints, LlmError, LlmExtractor, LlmUsage};
 use crate::memory;
 use crate::pass::{self, PassOutput};
 use crate::storage::{Storage, StorageError};
@@ -29,6 +30,8 @@ pub struct JobSettings {
     pub retry_max: Duration,
     pub job_timeout: Duration,
     pub alert_webhook_url: Option<String>,
+    /// `Some` when `FULLPASS_EXTRACTOR=llm`: a model reads the messages instead of the rules.
+    pub llm: Option<Arc<LlmExtractor>>,
 }
 
 /// How a job ended, from the queue's point of view.
@@ -55,6 +58,8 @@ enum JobError {
     Storage(#[from] StorageError),
     #[error(transparent)]
     Ingest(#[from] IngestError),
+    #[error(transparent)]
+    Llm(#[from] LlmError),
     #[error("export is {size} bytes, over the limit of {limit} bytes")]
     TooLarge { size: u64, limit: u64 },
     #[error("the job took longer than its limit of {}", humantime::format_duration(*.0))]
@@ -68,6 +73,7 @@ impl JobError {
         match self {
             JobError::Storage(e) => e.is_transient(),
             JobError::Ingest(e) => e.is_transient(),
+            JobError::Llm(e) => e.is_transient(),
             JobError::TimedOut(_) => true,
             JobError::TooLarge { .. } | JobError::Crashed(_) => false,
         }
@@ -145,7 +151,7 @@ pub async fn run_job(
     let progress = Arc::new(SharedProgress::default());
     let lost = Arc::new(AtomicBool::new(false));
 
-    let work = process(settings, job, stop.clone(), progress.clone());
+    let work = process(settings, conn, job, stop.clone(), progress.clone());
     tokio::pin!(work);
     let renew_every =
         (settings.lease / 4).clamp(Duration::from_millis(100), Duration::from_secs(1));
@@ -207,6 +213,11 @@ pub async fn run_job(
 
     let result = match result {
         Some(Ok(output)) => Ok(output),
+        Some(Err(JobError::Llm(LlmError::Ingest(IngestError::Cancelled))))
+            if lost.load(Ordering::Relaxed) =>
+        {
+            return JobOutcome::LostClaim;
+        }
         _ if lost.load(Ordering::Relaxed) => return JobOutcome::LostClaim,
         _ if released => return finish_release(db, conn, job).await,
         _ if timed_out => Err(JobError::TimedOut(settings.job_timeout)),
@@ -218,7 +229,13 @@ pub async fn run_job(
         Ok(output) => {
             let md = memory::render_markdown(&output.facts);
             let facts = memory::render_json(&output.facts);
-            let stats = serde_json::to_value(&output.stats).unwrap_or(serde_json::Value::Null);
+            let mut stats = serde_json::to_value(&output.stats).unwrap_or(serde_json::Value::Null);
+            if let (Some(usage), serde_json::Value::Object(map)) = (&output.llm_usage, &mut stats) {
+                map.insert(
+                    "llm".to_owned(),
+                    serde_json::to_value(usage).unwrap_or(serde_json::Value::Null),
+                );
+            }
             metrics::counter!(telemetry::BYTES_PROCESSED).increment(output.stats.compressed_bytes);
             metrics::counter!(telemetry::CONVERSATIONS_PROCESSED)
                 .increment(output.stats.conversations);
@@ -229,7 +246,17 @@ pub async fn run_job(
             .await;
             match written {
                 Some(true) => {
+                    if output.llm_usage.is_some() {
+                        let checkpoints = Checkpoints {
+                            client: conn,
+                            user_id: job.user_id,
+                        };
+                        if let Err(e) = checkpoints.forget().await {
+                            warn!(error = %e, "could not clear the LLM chunk checkpoints");
+                        }
+                    }
                     info!(
+                        llm_usage = ?output.llm_usage,
                         elapsed_ms = elapsed.as_millis() as u64,
                         conversations = output.stats.conversations,
                         user_messages = output.stats.user_messages,
@@ -378,13 +405,22 @@ where
     None
 }
 
+/// What a job extracted, whichever extractor ran.
+struct Extracted {
+    facts: Vec<crate::extract::Fact>,
+    stats: crate::ingest::ExportStats,
+    /// Requests and tokens, when a language model did the extraction.
+    llm_usage: Option<LlmUsage>,
+}
+
 /// Opens the export and runs the pass on a blocking thread fed by the stream.
 async fn process(
     settings: &JobSettings,
+    conn: &tokio_postgres::Client,
     job: &ClaimedJob,
     stop: StopReason,
     progress: Arc<SharedProgress>,
-) -> Result<PassOutput, JobError> {
+) -> Result<Extracted, JobError> {
     let stream = settings.storage.open(&job.storage_path).await?;
     if let Some(size) = stream.size
         && size > settings.limits.max_compressed_bytes
@@ -397,28 +433,56 @@ async fn process(
     progress
         .bytes_total
         .store(stream.size.unwrap_or(0), Ordering::Relaxed);
-    let reader = StoppableReader {
-        inner: tokio_util::io::SyncIoBridge::new(stream.body),
-        stop: stop.clone(),
-    };
+    let reader = std::io::BufReader::with_capacity(
+        256 * 1024,
+        StoppableReader {
+            inner: tokio_util::io::SyncIoBridge::new(stream.body),
+            stop: stop.clone(),
+        },
+    );
     let limits = settings.limits;
-    let extract = settings.extract.clone();
-    let handle = tokio::task::spawn_blocking(move || {
-        let reader = std::io::BufReader::with_capacity(256 * 1024, reader);
-        pass::run(reader, &limits, &extract, |p: &Progress| {
-            progress.bytes_read.store(p.bytes_read, Ordering::Relaxed);
-            progress
-                .conversations
-                .store(p.conversations, Ordering::Relaxed);
-            if stop.is_set() {
-                Err(Cancelled)
-            } else {
-                Ok(())
+    let on_progress = move |p: &Progress| {
+        progress.bytes_read.store(p.bytes_read, Ordering::Relaxed);
+        progress
+            .conversations
+            .store(p.conversations, Ordering::Relaxed);
+        if stop.is_set() {
+            Err(Cancelled)
+        } else {
+            Ok(())
+        }
+    };
+    if let Some(llm) = &settings.llm {
+        let usage = llm.new_usage();
+        let checkpoints = Checkpoints {
+            client: conn,
+            user_id: job.user_id,
+        };
+        let result = llm
+            .extract_export(reader, limits, Some(checkpoints), &usage, on_progress)
+            .await;
+        return match result {
+            Ok(out) => Ok(Extracted {
+                facts: out.facts,
+                stats: out.stats,
+                llm_usage: Some(out.usage),
+            }),
+            Err(e) => {
+                warn!(usage = ?usage.snapshot(), "LLM extraction failed");
+                Err(e.into())
             }
-        })
-    });
+        };
+    }
+    let extract = settings.extract.clone();
+    let handle =
+        tokio::task::spawn_blocking(move || pass::run(reader, &limits, &extract, on_progress));
     match handle.await {
-        Ok(result) => Ok(result?),
+        Ok(Ok(PassOutput { facts, stats })) => Ok(Extracted {
+            facts,
+            stats,
+            llm_usage: None,
+        }),
+        Ok(Err(e)) => Err(e.into()),
         Err(e) => Err(JobError::Crashed(e.to_string())),
     }
 }

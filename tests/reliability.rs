@@ -533,7 +533,7 @@ async fn a_job_past_its_time_limit_is_cancelled_and_retried() {
     let _d = spawn(
         &db,
         dir.path(),
-        &env_of(&server, &[("FULLPASS_JOB_TIMEOUT", "1s")]),
+        &env_of(&server, &[("FULLPASS_JOB_TIMEOUT", "3s")]),
     );
     let id = insert_profile(&c, Some(path), Some("pending")).await;
     let r = wait_for_status(&c, id, &["complete", "failed"], WAIT).await;
