@@ -20,7 +20,7 @@
 //! - `FULLPASS_BENCH_REPLICAS` [`1,3`]: daemon processes draining the backlog.
 //! - `FULLPASS_BENCH_SUSTAIN_SECS` [10], `FULLPASS_BENCH_WRITERS` [4]: the sustained run.
 //! - `FULLPASS_BENCH_MAX_WRITE_RATE` [8000]: rows provisioned per second of a sustained run.
-//! - `FULLPASS_BENCH_CATCH_UP_SECS` [10]: how long to wait for the daemon to catch up after it.
+//! - `FULLPASS_BENCH_CATCH_UP_SECS` [6]: how long to wait for the daemon to catch up after it.
 //! - `FULLPASS_BENCH_PACED_RATE` [0: off]: also run it with the app paced at this many rows/s.
 //! - `FULLPASS_BENCH_SWEEP_INTERVAL` [`1s`]: the daemons' `FULLPASS_SWEEP_INTERVAL`.
 //! - `FULLPASS_BENCH_PROFILE_JOBS` [500]: claims timed by the statement profile (0: skip).
@@ -119,7 +119,7 @@ impl Settings {
             )),
             writers: env_value("FULLPASS_BENCH_WRITERS", pick(4, 2)),
             max_write_rate: env_value("FULLPASS_BENCH_MAX_WRITE_RATE", pick(8_000, 2_000)),
-            catch_up: Duration::from_secs(env_value("FULLPASS_BENCH_CATCH_UP_SECS", 10)),
+            catch_up: Duration::from_secs(env_value("FULLPASS_BENCH_CATCH_UP_SECS", 6)),
             paced_rate: env_value("FULLPASS_BENCH_PACED_RATE", pick(0, 20)),
             sweep_interval: env_value("FULLPASS_BENCH_SWEEP_INTERVAL", "1s".to_owned()),
             profile_jobs: env_value("FULLPASS_BENCH_PROFILE_JOBS", pick(500, 10)),
