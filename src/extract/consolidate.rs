@@ -91,16 +91,19 @@ impl Group {
         let mut members = self.members;
         members.sort_by(|a, b| a.last_seen.cmp(&b.last_seen).then(a.ended.cmp(&b.ended)));
         let ended = members.last().is_some_and(|f| f.ended);
+        // "Wife: Ana" says more than "Married to: Ana" or "Partner: Ana".
+        let specific = members.iter().any(|f| !generic_label(&f.value));
+        let eligible = |f: &&Fact| (!f.ended || ended) && (!specific || !generic_label(&f.value));
         let best_len = members
             .iter()
-            .filter(|f| !f.ended || ended)
+            .filter(eligible)
             .map(|f| key_words(f).len())
             .max()
             .unwrap_or(0);
         let representative = members
             .iter()
             .rev()
-            .filter(|f| !f.ended || ended)
+            .filter(eligible)
             .find(|f| key_words(f).len() == best_len)
             .or(members.last())
             .map(|f| (f.value.clone(), f.slot.clone(), f.category));
@@ -149,6 +152,13 @@ impl Group {
             ended,
         }
     }
+}
+
+/// Labels that name a relationship without saying which one.
+fn generic_label(value: &str) -> bool {
+    ["Partner: ", "Spouse: ", "Married to: ", "Engaged to: "]
+        .iter()
+        .any(|l| value.starts_with(l))
 }
 
 /// One slot's values: the most recently seen is current (values seen on that same
@@ -546,6 +556,31 @@ mod tests {
         assert_eq!(facts[0].value, "Pescatarian");
         assert!(!facts[0].ended);
         assert_eq!(facts[0].previously[0].value, "Vegetarian");
+    }
+
+    #[test]
+    fn specific_relationship_labels_win_over_generic_ones() {
+        let facts = consolidate(
+            vec![
+                cand(
+                    Category::Family,
+                    Some("partner"),
+                    "Married to: Noor",
+                    "2024-08-01",
+                    "a",
+                ),
+                cand(
+                    Category::Family,
+                    Some("partner"),
+                    "Wife: Noor",
+                    "2023-01-01",
+                    "b",
+                ),
+            ],
+            &settings(),
+        );
+        assert_eq!(facts.len(), 1);
+        assert_eq!(facts[0].value, "Wife: Noor");
     }
 
     #[test]

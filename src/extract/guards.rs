@@ -54,13 +54,16 @@ static ROLEPLAY: LazyLock<Option<Regex>> = LazyLock::new(|| {
 static TRANSFORM: LazyLock<Option<Regex>> = LazyLock::new(|| {
     compile(
         r"(?x)\b(?:translate|translating|translation|traduz|traducir|übersetze|proofread|
-        proof-read|proofreading|correct|correcting|corrections?|check\ (?:my|this|the|his|her|their|if)|
+        proof-read|proofreading|correct\ (?:this|my|the|it|me|his|her|their|any|mistakes|errors)|
+        correcting|corrections\ (?:to|on|for)|check\ (?:my|this|the|his|her|their|if)|
         fix\ (?:my|this|the|his|her|their)|edit\ (?:my|this|the)|rewrite|re-write|rephrase|
-        paraphrase|reword|polish|tighten|shorten|simplify|summari[sz]e|summary\ of|tl\ ?dr|
+        paraphrase|reword|polish\ (?:this|my|the|it|up)|tighten\ (?:this|my|the|it|up)|
+        shorten\ (?:this|my|the|it)|simplify\ (?:this|my|the|it)|summari[sz]e|summary\ of|tl\ ?dr|
         respond\ to|reply\ to|answer\ (?:this|the)\ (?:email|message|text|mail)|
         make\ (?:it|this)\ (?:sound\ )?(?:more\ |less\ )?(?:natural|better|formal|professional|friendly|polite|casual)|
         natural\ english|sounds?\ natural|is\ (?:it|this)\ natural|improve\ (?:my|this|the)|
-        grammar|in\ (?:formal|informal)\ register)\b",
+        (?:check|fix|correct)\ (?:the\ |my\ )?grammar|grammar\ (?:check|mistakes|errors)|
+        in\ (?:formal|informal)\ register)\b",
     )
 });
 
@@ -78,7 +81,6 @@ static HYPOTHETICAL: LazyLock<Option<Regex>> = LazyLock::new(|| {
         suppose|supposing|let\ us\ say|say\ i|say\ we|pretend|daydream|daydreaming|
         thought\ experiment|just\ curious|just\ wondering|just\ thinking|thinking\ aloud|
         in\ theory|someday|some\ day|one\ day\ i|i\ wonder|wondering\ (?:if|whether|about)|
-        would\ i|could\ i|should\ i|shall\ i|would\ it|
         thinking\ (?:about|of)\ (?:moving|becoming|switching|getting|quitting|buying|opening|
             starting|going|doing|applying|changing|leaving|studying|retraining|training|
             adopting|selling|relocating)|
@@ -109,9 +111,30 @@ pub fn starts_roleplay(norm: &str) -> bool {
     matches(&ROLEPLAY, norm)
 }
 
-/// Asks to translate, proofread, rewrite, summarise or answer some text.
+/// Asks to translate, proofread, rewrite, summarise or answer some text ("I translate
+/// legal texts" describes a job and is not a request).
 pub fn asks_to_transform(norm: &str) -> bool {
-    matches(&TRANSFORM, norm)
+    transform_start(norm).is_some()
+}
+
+/// Where in `norm` the request to transform text starts: what the user says about
+/// themselves before it ("My home language is Zulu but please check my version")
+/// still counts, what comes after it may be the text itself.
+pub fn transform_start(norm: &str) -> Option<usize> {
+    let re = TRANSFORM.as_ref()?;
+    re.find_iter(norm)
+        .find(|m| !after_subject(norm, m.start()))
+        .map(|m| m.start())
+}
+
+/// Whether the word before byte `at` is a subject pronoun ("I write…", "she translates").
+fn after_subject(norm: &str, at: usize) -> bool {
+    norm[..at].split_whitespace().next_back().is_some_and(|w| {
+        matches!(
+            w,
+            "i" | "we" | "he" | "she" | "they" | "also" | "mostly" | "usually"
+        )
+    })
 }
 
 /// Says the quoted text is the user's own (their bio, self-introduction, CV).
@@ -301,6 +324,12 @@ mod tests {
         )));
         assert!(asks_to_transform(&norm("Summarize the following report")));
         assert!(!asks_to_transform(&norm("I moved to Quito last spring")));
+        assert!(!asks_to_transform(&norm("I translate German into Polish")));
+        assert!(!asks_to_transform(&norm(
+            "minor corrections done, now a postdoc"
+        )));
+        let n = norm("My first language is Zulu but can you check my version");
+        assert!(transform_start(&n).is_some_and(|at| at > n.find("zulu").unwrap_or(0)));
     }
 
     #[test]
@@ -320,7 +349,6 @@ mod tests {
         assert!(is_hypothetical(&norm(
             "Just curious, how are salaries in Oslo"
         )));
-        assert!(is_hypothetical(&norm("Should I move to Leeds?")));
         assert!(is_hypothetical(&norm(
             "I'm thinking about switching to nursing"
         )));

@@ -230,15 +230,16 @@ fn user_message_facts(
         }
         own_text_framing |= guards::quotes_own_text(&parsed.norm);
         third_party_framing |= mentions_someone_elses_text(&parsed.norm);
-        let transform = guards::asks_to_transform(&parsed.norm);
-        if transform && let Some((instruction, _)) = prepared.split_once(':') {
+        if guards::asks_to_transform(&parsed.norm)
+            && let Some((instruction, _)) = prepared.split_once(':')
+        {
             // "Translate this: I am a nurse" — what follows the colon is the text.
             parsed = Sentence::parse(instruction);
         }
         let ctx = Context {
             trusted: false,
             fiction: state.fiction,
-            transform,
+            transform_at: guards::transform_start(&parsed.norm),
             roleplay: state.roleplay,
             year,
         };

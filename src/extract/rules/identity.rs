@@ -75,7 +75,7 @@ fn names(scan: &mut Scan) {
     for pattern in [&CALLED, &CALL_ME, &GO_BY] {
         for hit in scan.hits(pattern) {
             let Some(g) = hit.group(1) else { continue };
-            if scan.ctx.fiction || scan.ctx.transform || !scan.s.is_capitalised(g.start) {
+            if scan.handed_over(hit.start) || !scan.s.is_capitalised(g.start) {
                 continue;
             }
             if let Some(name) = phrases::name_at(scan.s, g.start, false) {
@@ -197,7 +197,7 @@ fn pronouns(scan: &mut Scan) {
     let first_person = scan.ctx.trusted
         || scan.s.norm.contains("my pronouns")
         || scan.s.norm.split(' ').any(|w| w == "i");
-    if !first_person || scan.ctx.fiction {
+    if !first_person || scan.ctx.fiction || scan.ctx.roleplay {
         return;
     }
     for hit in scan.hits(&PRONOUNS) {

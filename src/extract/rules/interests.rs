@@ -7,7 +7,7 @@ use crate::extract::lexicon::{HOBBIES, TOOLS};
 use crate::extract::phrases::{self, is_punct};
 
 pattern!(
-    PLAY = r"\bi (?:also |still |mostly |regularly |usually )?(play|have played|have been playing|used to play|love playing|enjoy playing|started playing|am playing|play a lot of)\b(?: (?:the|some|in|a lot of|competitive|amateur|club|pickup|pick-up))*"
+    PLAY = r"\bi (?:also |still |mostly |regularly |usually )?(play|have played|have been playing|used to play|love playing|enjoy playing|started playing|am playing|play a lot of)\b(?: (?:the|some|in|a lot of|competitive|amateur|club|pickup|pick-up)\b)*"
 );
 pattern!(
     INTO = r"\bi am (?:really |super |very |quite |totally |so |also |kind of |kinda )?(?:into|obsessed with|passionate about|keen on|hooked on|addicted to|a big fan of|a huge fan of|crazy about|mad about)\b"
@@ -15,7 +15,7 @@ pattern!(
 pattern!(ENJOY = r"\bi (?:really |absolutely |also )?(?:love|enjoy|like)\b");
 pattern!(BEEN_DOING = r"\b(?:i have been|i have|i had been) (?:\S+ )?(\S+ing)\b");
 pattern!(
-    TOOK_UP = r"\bi (?:have |had )?(?:also )?(?:kept up|took up|picked up|got into|am getting back into|got back into|am back into|do|practice|practise|go|started|have started|have been doing|have been practicing|have been practising|am doing)\b(?: (?:some|a lot of|a bit of|basically|regular|weekly))*"
+    TOOK_UP = r"\bi (?:have |had )?(?:also )?(?:kept up|took up|picked up|got into|am getting back into|got back into|am back into|do|practice|practise|go|started|have started|have been doing|have been practicing|have been practising|am doing)\b(?: (?:some|a lot of|a bit of|basically|regular|weekly)\b)*"
 );
 pattern!(
     MY_THING = r"\b(\S+(?: \S+)?) (?:has been|is|was) (?:my|a big|my big|my favourite|my favorite) (?:thing|hobby|passion|obsession|outlet|escape|happy place)\b"
@@ -68,6 +68,9 @@ pattern!(
 );
 pattern!(
     PERSON = r"\bi am (?:(?:a|an|very much a|definitely a|totally a|more of a|such a) )(\S+(?: \S+)?) person\b"
+);
+pattern!(
+    TEAM = r"\bi (?:am|play) (?:a |an |the )?(?:\S+ )?(?:in|on|for|with) (?:the|a|my|our) ((?:\S+ ){0,3}?)(team|club|squad|league|side)\b"
 );
 pattern!(
     USE_TOOL = r"\bi (?:mostly |mainly |primarily |usually |always |only |also |normally |basically )?(?:use|work in|code in|program in|write|develop in|build in|build with|work with|live in|swear by)\b"
@@ -250,7 +253,7 @@ fn pastimes(scan: &mut Scan) {
     }
     for hit in scan.hits(&MY_THING) {
         let Some(g) = hit.group(1) else { continue };
-        if scan.ctx.fiction || scan.ctx.transform {
+        if scan.handed_over(hit.start) {
             continue;
         }
         let found = hobby_at(scan, g.start).or_else(|| hobby_at(scan, g.start + 1));
@@ -259,7 +262,7 @@ fn pastimes(scan: &mut Scan) {
         }
     }
     for hit in scan.hits(&MY_HOBBIES) {
-        if scan.ctx.fiction || scan.ctx.transform {
+        if scan.handed_over(hit.start) {
             continue;
         }
         let mut k = hit.end;
@@ -356,6 +359,7 @@ fn pastimes(scan: &mut Scan) {
         };
         let opens_clause = scan.s.lower(hit.start) != "as"
             || hit.start == 0
+            || scan.s.text(hit.start) == "As"
             || matches!(scan.s.lower(hit.start - 1), "," | "(");
         if !opens_clause
             || !scan.about_user(hit.start)
@@ -375,6 +379,17 @@ fn pastimes(scan: &mut Scan) {
         let kind = scan.s.lower(kind.start).to_owned();
         add_interest(scan, format!("{name} {kind}"), false);
     }
+    for hit in scan.hits(&TEAM) {
+        let Some(g) = hit.group(1) else { continue };
+        if !scan.about_user(hit.start) || scan.polarity(hit.start) == Polarity::Negated {
+            continue;
+        }
+        let Some((sport, _)) = (g.start..g.end).find_map(|k| hobby_at(scan, k)) else {
+            continue;
+        };
+        let detail = phrases::third_person(&scan.s.span_text(hit.start + 2, hit.end));
+        add_interest(scan, format!("Plays {sport} ({detail})"), false);
+    }
     for hit in scan.hits(&SUPPORT) {
         if let Some(g) = hit.group(1)
             && scan.about_user(hit.start)
@@ -386,7 +401,7 @@ fn pastimes(scan: &mut Scan) {
     }
     for hit in scan.hits(&RACE) {
         let Some(g) = hit.group(1) else { continue };
-        if scan.ctx.fiction || scan.ctx.transform {
+        if scan.handed_over(hit.start) {
             continue;
         }
         let race = scan.s.span_text(g.start, g.end);
@@ -399,7 +414,7 @@ fn pastimes(scan: &mut Scan) {
     }
     for hit in scan.hits(&OUR_CLUB) {
         let Some(g) = hit.group(1) else { continue };
-        if scan.ctx.fiction || scan.ctx.transform {
+        if scan.handed_over(hit.start) {
             continue;
         }
         let club = scan.s.span_text(g.start, g.end);
@@ -556,7 +571,7 @@ fn projects(scan: &mut Scan) {
         );
     }
     for hit in scan.hits(&SIDE_PROJECT) {
-        if scan.ctx.fiction || scan.ctx.transform {
+        if scan.handed_over(hit.start) {
             continue;
         }
         let mut k = hit.end;
@@ -587,11 +602,7 @@ fn projects(scan: &mut Scan) {
         let (Some(kind), Some(name)) = (hit.group(1), hit.group(2)) else {
             continue;
         };
-        if scan.ctx.fiction
-            || scan.ctx.transform
-            || scan.ctx.roleplay
-            || !scan.s.is_capitalised(name.start)
-        {
+        if scan.handed_over(hit.start) || !scan.s.is_capitalised(name.start) {
             continue;
         }
         let Some(title) = phrases::org_at(scan.s, name.start) else {
@@ -634,7 +645,7 @@ fn cut_at_parenthesis(text: &str) -> String {
 
 fn goals(scan: &mut Scan) {
     for hit in scan.hits(&DREAM) {
-        if scan.ctx.fiction || scan.ctx.transform || scan.ctx.roleplay {
+        if scan.handed_over(hit.start) {
             continue;
         }
         let owner = hit
@@ -655,11 +666,7 @@ fn goals(scan: &mut Scan) {
     }
     for pattern in [&LONG_TERM, &WANT] {
         for hit in scan.hits(pattern) {
-            if scan.ctx.fiction
-                || scan.ctx.transform
-                || scan.ctx.roleplay
-                || scan.polarity(hit.start) == Polarity::Negated
-            {
+            if scan.handed_over(hit.start) || scan.polarity(hit.start) == Polarity::Negated {
                 continue;
             }
             let at = (hit.start..hit.end)

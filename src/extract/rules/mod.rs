@@ -31,8 +31,9 @@ pub struct Context {
     pub trusted: bool,
     /// Part of a request for a story, poem, scene.
     pub fiction: bool,
-    /// Part of a request to translate, proofread, rewrite or answer some text.
-    pub transform: bool,
+    /// Part of a request to translate, proofread, rewrite or answer some text: the
+    /// byte of `norm` where the request starts (what precedes it is still the user's).
+    pub transform_at: Option<usize>,
     /// The conversation is a role-play: nothing said is about the user.
     pub roleplay: bool,
     /// The year the sentence was written, for ages ("I'm 46" → born around 1978).
@@ -97,11 +98,22 @@ impl<'a> Scan<'a> {
 
     /// Whether a statement starting at token `i` can be a fact about the user.
     pub fn about_user(&self, i: usize) -> bool {
-        if self.ctx.roleplay || self.ctx.fiction || self.ctx.transform || self.hypothetical {
+        if self.handed_over(i) || self.hypothetical {
             return false;
         }
         let at = self.s.byte_of(i);
         !self.questions.iter().any(|q| q.contains(&at))
+    }
+
+    /// Whether token `i` is inside invented or handed-over text: a story or role-play,
+    /// or text the user asked to have translated or rewritten.
+    pub fn handed_over(&self, i: usize) -> bool {
+        self.ctx.roleplay
+            || self.ctx.fiction
+            || self
+                .ctx
+                .transform_at
+                .is_some_and(|at| self.s.byte_of(i) >= at)
     }
 
     /// Whether names of the user's people and pets can be taken from this sentence.
@@ -111,13 +123,32 @@ impl<'a> Scan<'a> {
 
     /// Polarity of the clause from token `from` to the next clause break.
     pub fn polarity(&self, from: usize) -> Polarity {
-        let mut to = from;
-        while to < self.s.len() && !matches!(self.s.lower(to), "," | ";" | "." | "but" | "?" | "!")
+        let mut to = from + 1;
+        while to < self.s.len()
+            && !matches!(
+                self.s.lower(to),
+                "," | ";"
+                    | "."
+                    | "but"
+                    | "?"
+                    | "!"
+                    | "so"
+                    | "because"
+                    | "which"
+                    | "that"
+                    | "and"
+                    | "when"
+                    | "if"
+                    | "since"
+                    | "while"
+                    | "("
+                    | "though"
+                    | "although"
+            )
         {
             to += 1;
         }
-        // Include a trailing "anymore" after a comma-free clause end.
-        guards::polarity(self.s, from.saturating_sub(3), (to + 1).min(self.s.len()))
+        guards::polarity(self.s, from, to)
     }
 
     pub fn add(

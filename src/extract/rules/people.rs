@@ -306,11 +306,7 @@ fn status(scan: &mut Scan) {
         for hit in scan.hits(pattern) {
             let Some(g) = hit.group(1) else { continue };
             // "since I got divorced" is a fact even inside a longer story.
-            if scan.ctx.fiction
-                || scan.ctx.transform
-                || scan.ctx.roleplay
-                || scan.polarity(hit.start) != Polarity::Affirmed
-            {
+            if scan.handed_over(hit.start) || scan.polarity(hit.start) != Polarity::Affirmed {
                 continue;
             }
             if scan.s.lower(g.end) == "to" {
@@ -327,7 +323,7 @@ fn status(scan: &mut Scan) {
         let (Some(n), Some(kind)) = (hit.group(1), hit.group(2)) else {
             continue;
         };
-        if scan.ctx.fiction || scan.ctx.transform {
+        if scan.handed_over(hit.start) {
             continue;
         }
         let n = scan.s.lower(n.start).to_owned();

@@ -98,7 +98,27 @@ pub fn subject_is_user(scan: &Scan, i: usize) -> bool {
                 return false;
             }
             _ => {
-                if scan.s.is_capitalised(k) && k > 0 && phrases::name_at(scan.s, k, false).is_some()
+                // "Daisuke lives…", "Ana is…": a name acting as a subject.
+                let acts = matches!(
+                    scan.s.lower(k + 1),
+                    "is" | "was"
+                        | "lives"
+                        | "lived"
+                        | "works"
+                        | "worked"
+                        | "has"
+                        | "had"
+                        | "moved"
+                        | "grew"
+                        | "'s"
+                        | "says"
+                        | "said"
+                        | "wants"
+                        | "loves"
+                        | "likes"
+                        | "will"
+                );
+                if acts && scan.s.is_capitalised(k) && phrases::name_at(scan.s, k, false).is_some()
                 {
                     return false;
                 }

@@ -9,7 +9,7 @@ use crate::extract::lexicon::{self, CONDITION_ADJECTIVES, CONDITIONS, DIETS};
 use crate::extract::phrases::is_punct;
 
 pattern!(
-    HAVE = r"\bi (?:have|have had|was diagnosed with|got diagnosed with|have been diagnosed with|suffer from|live with|am living with|deal with|struggle with|am on medication for|take medication for|am being treated for)\b(?: (?:a|an|mild|severe|chronic|bad|diagnosed|some|really|quite))*"
+    HAVE = r"\bi (?:have|have had|was diagnosed with|got diagnosed with|have been diagnosed with|suffer from|live with|am living with|deal with|struggle with|am on medication for|take medication for|am being treated for)\b(?: (?:a|an|mild|severe|chronic|bad|diagnosed|some|really|quite)\b)*"
 );
 pattern!(
     BEING = r"\b(?:i am|being|as an?|i was born|i have always been|i have been|i became) (?:a |an |also |very |mildly |severely |pretty )?"
@@ -24,7 +24,7 @@ pattern!(
     WEAR = r"\bi (wear|use|need) (hearing aids?|a hearing aid|a cpap|a wheelchair|a cane|a prosthetic|an insulin pump|a pacemaker)\b"
 );
 pattern!(
-    DIET = r"\b(?:i am|i have been|i went|i became|i turned|i have gone|i am now|we are|we are a|i am a|we are all|being|as an?|i was|i used to be|i stayed|i have stayed)\b((?: (?:fully|strictly|mostly|now|completely|pretty much|still|a|an|also|100%|basically|recently|finally|not|no longer|never))*) (\S+)"
+    DIET = r"\b(?:i am|i have been|i went|i became|i turned|i have gone|i am now|we are|we are a|i am a|we are all|being|as an?|i was|i used to be|i stayed|i have stayed)\b((?: (?:fully|strictly|mostly|now|completely|pretty much|still|a|an|also|basically|recently|finally|not|no longer|never)\b)*) (\S+)"
 );
 pattern!(
     DO_NOT_EAT = r"\bi (?:do not|never|can not|cannot|no longer|stopped eating|gave up) (?:eat |eating |drink |drinking )?(meat|pork|beef|fish|seafood|dairy|gluten|eggs|shellfish|red meat|alcohol|sugar|caffeine)\b"
@@ -41,7 +41,7 @@ pattern!(
     SPEAKER = r"\bi am (?:a )?((?:fluent|native|bilingual|conversational|heritage|beginner|intermediate) )?(\S+(?: \S+)?) speaker\b"
 );
 pattern!(
-    LEARNING = r"\b(?:i|and) (?:am learning|am studying|study|have been learning|have been studying|started learning|am taking|take|am doing|have started|am practising|am practicing|am improving|am brushing up on|am brushing up|learn|am trying to learn|am relearning|have been taking)\b(?: (?:some|more|my|basic|beginner|intermediate|conversational|business))?"
+    LEARNING = r"\b(?:i|and) (?:am learning|am studying|study|have been learning|have been studying|started learning|am taking|take|am doing|have started|am practising|am practicing|am improving|am brushing up on|am brushing up|learn|am trying to learn|am relearning|have been taking)\b(?: (?:some|more|my|basic|beginner|intermediate|conversational|business)\b)?"
 );
 pattern!(
     MY_LANGUAGE_IS = r"\bmy (\S+(?: \S+)?) is (?:getting |still |pretty |so+ |very |quite |a bit |really |super )?(rusty|basic|ok|okay|good|decent|fluent|bad|terrible|limited|weak|broken|poor|native|improving|shaky|not great|not perfect|intermediate)\b"
@@ -420,7 +420,7 @@ fn languages(scan: &mut Scan) {
         }
     }
     for hit in scan.hits(&NATIVE_IS) {
-        if scan.ctx.fiction || scan.ctx.transform || scan.ctx.roleplay {
+        if scan.handed_over(hit.start) {
             continue;
         }
         let owner = hit
@@ -444,7 +444,7 @@ fn languages(scan: &mut Scan) {
         let (Some(lang), Some(rank)) = (hit.group(1), hit.group(2)) else {
             continue;
         };
-        if scan.ctx.fiction || scan.ctx.transform || scan.ctx.roleplay {
+        if scan.handed_over(hit.start) {
             continue;
         }
         let Some(name) = languages_in(scan, lang.start, lang.end).last().copied() else {
@@ -512,7 +512,7 @@ fn languages(scan: &mut Scan) {
         let (Some(lang), Some(q)) = (hit.group(1), hit.group(2)) else {
             continue;
         };
-        if scan.ctx.fiction || scan.ctx.roleplay || scan.ctx.transform {
+        if scan.handed_over(hit.start) {
             continue;
         }
         let Some(name) = languages_in(scan, lang.start, lang.end).first().copied() else {

@@ -8,13 +8,13 @@ use crate::extract::lexicon::TOOLS;
 use crate::extract::phrases::{self, Phrase};
 
 pattern!(
-    ROLE_INTRO = r"\bi (am|was|have been|had been|became|have become|work as|worked as|have worked as|am working as|have been working as|started as|start as|am starting as|retired as|got hired as|was hired as|am employed as|got a job as|have a job as|trained as|qualified as|used to be|used to work as)\b(?: (?:now|currently|still|also|actually|just|basically|officially|finally|working as|employed as|self-employed as|freelancing as|a|an|the))*"
+    ROLE_INTRO = r"\bi (am|was|have been|had been|became|have become|work as|worked as|have worked as|am working as|have been working as|started as|start as|am starting as|retired as|got hired as|was hired as|am employed as|got a job as|have a job as|trained as|qualified as|used to be|used to work as)\b(?: (?:now|currently|still|also|actually|just|basically|officially|finally|working as|employed as|self-employed as|freelancing as|a|an|the)\b)*"
 );
 pattern!(
-    YEARS_AS = r"\b(?:\d+|a few|many|several|some|ten|five|twenty|fifteen|thirty) (?:years?|yrs?) as\b(?: (?:a|an))?"
+    YEARS_AS = r"\b(?:\d+|a few|many|several|some|ten|five|twenty|fifteen|thirty) (?:years?|yrs?) as\b(?: (?:a|an)\b)?"
 );
 pattern!(
-    WORK_AT = r"\bi (?:also |still |currently |now |mostly |mainly |actually |just |no longer |do not |never )?(work|am working|have been working|have worked|worked|started working|used to work)(?: (?:saturdays|sundays|weekends|nights|part-time|full-time|remotely|remote|freelance|shifts|there|mostly|mainly|now|currently|part time|full time))? (?:at|for|with)\b"
+    WORK_AT = r"\bi (?:also |still |currently |now |mostly |mainly |actually |just |no longer |do not |never )?(work|am working|have been working|have worked|worked|started working|used to work)(?: (?:saturdays|sundays|weekends|nights|part-time|full-time|remotely|remote|freelance|shifts|there|mostly|mainly|now|currently|part time|full time)\b)? (?:at|for|with)\b"
 );
 pattern!(
     STARTED_AT = r"\bi (?:just |recently |have |finally )?(?:started at|started with|got a job at|got a job with|got hired at|got hired by|was hired at|was hired by|signed with|accepted an offer from|accepted a job at|accepted a position at|landed a job at|joined the team at)\b"
@@ -260,7 +260,7 @@ fn employers(scan: &mut Scan) {
         }
     }
     for hit in scan.hits(&COLLEAGUE_AT) {
-        if !scan.about_people() || scan.ctx.fiction || scan.ctx.transform {
+        if scan.handed_over(hit.start) {
             continue;
         }
         let old = hit.group(1).is_some_and(|g| {
@@ -386,7 +386,7 @@ fn businesses(scan: &mut Scan) {
         let what = phrases::third_person(&scan.s.span_text(hit.start + 2, hit.end));
         let mut value = format!("{lead} {what}");
         let mut k = hit.end;
-        for _ in 0..3 {
+        for _ in 0..4 {
             match scan.s.lower(k) {
                 "in" => match phrases::place_at(scan.s, k + 1) {
                     Some(place) => {
@@ -395,6 +395,7 @@ fn businesses(scan: &mut Scan) {
                     }
                     None => break,
                 },
+                "," if scan.s.lower(k + 1) == "in" => k += 1,
                 "called" | "named" | "," => match phrases::org_at(scan.s, k + 1) {
                     Some(name) if name.text.len() > 2 => {
                         value.push_str(&format!(" ({})", name.text));
@@ -412,7 +413,7 @@ fn businesses(scan: &mut Scan) {
         scan.add(Category::Work, None, value, false);
     }
     for hit in scan.hits(&SIDE) {
-        if scan.ctx.fiction || scan.ctx.transform {
+        if scan.handed_over(hit.start) {
             continue;
         }
         let kind = hit
@@ -720,7 +721,7 @@ fn education(scan: &mut Scan) {
         }
         let by_user =
             owner.as_deref() == Some("my") || subject_is_user(scan, hit.start) || scan.ctx.trusted;
-        if !by_user || scan.ctx.fiction || scan.ctx.transform || scan.ctx.roleplay {
+        if !by_user || scan.handed_over(hit.start) {
             continue;
         }
         if let Some(topic) = phrases::object_at(scan.s, hit.end, 12) {
@@ -741,7 +742,7 @@ fn degrees(scan: &mut Scan) {
         let lower = scan.s.lower(i);
         let abbreviation = DEGREES.contains(&text);
         let word = DEGREE_WORDS.contains(&lower) && matches!(scan.s.lower(i + 1), "in" | "of");
-        if !(abbreviation || word) || scan.ctx.fiction || scan.ctx.transform || scan.ctx.roleplay {
+        if !(abbreviation || word) || scan.handed_over(i) {
             continue;
         }
         let before: Vec<&str> = (0..i).map(|k| scan.s.lower(k)).collect();
