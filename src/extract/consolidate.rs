@@ -297,7 +297,7 @@ fn score(f: &Fact, oldest: Option<NaiveDate>, newest: Option<NaiveDate>) -> f64 
         Category::Preferences | Category::Goals => 0.8,
     };
     let past = if f.ended { -1.0 } else { 0.0 };
-    trust + frequency + recency + importance + past
+    trust + frequency + recency + 1.5 * importance + past
 }
 
 /// The best-ranked facts whose rendered lines fit the line and byte budgets; a fact

@@ -149,10 +149,14 @@ pub fn is_hypothetical(norm: &str) -> bool {
 
 /// Mentions a passing moment ("today", "this week", "right now").
 pub fn is_transient(norm: &str) -> bool {
+    static PADDED: LazyLock<Vec<String>> = LazyLock::new(|| {
+        super::lexicon::TRANSIENT_MARKERS
+            .iter()
+            .map(|m| format!(" {} ", m.trim()))
+            .collect()
+    });
     let padded = format!(" {norm} ");
-    super::lexicon::TRANSIENT_MARKERS
-        .iter()
-        .any(|m| padded.contains(&format!(" {} ", m.trim())))
+    PADDED.iter().any(|m| padded.contains(m.as_str()))
 }
 
 const QUESTION_OPENERS: &[&str] = &[
@@ -200,20 +204,20 @@ const FILLER_OPENERS: &[&str] = &[
     "good",
 ];
 
-/// Byte ranges of `norm` that ask something: the whole sentence when it opens like a
+/// The byte range of `norm` that asks something: the whole sentence when it opens like a
 /// question ("should I…", "how do I…"), else a trailing clause ending in '?' that
 /// inverts subject and verb ("I live in Graz, do I need a permit?").
-pub fn question_spans(s: &Sentence) -> Vec<Range<usize>> {
+pub fn question_span(s: &Sentence) -> Option<Range<usize>> {
     let first = (0..s.len()).find(|&i| !FILLER_OPENERS.contains(&s.lower(i)));
     let ends_with_question = s.norm.trim_end().ends_with('?');
     if let Some(first) = first
         && QUESTION_OPENERS.contains(&s.lower(first))
         && (ends_with_question || s.lower(first + 1) == "i" || s.lower(first + 2) == "i")
     {
-        return vec![0..s.norm.len()];
+        return Some(0..s.norm.len());
     }
     if !ends_with_question {
-        return Vec::new();
+        return None;
     }
     let clause_start = (0..s.len())
         .rev()
@@ -227,11 +231,7 @@ pub fn question_spans(s: &Sentence) -> Vec<Range<usize>> {
             .collect::<Vec<_>>()
             .windows(2)
             .any(|w| matches!(w, [v, "i"] if QUESTION_OPENERS.contains(v)));
-    if inverted {
-        vec![s.byte_of(clause_start)..s.norm.len()]
-    } else {
-        Vec::new()
-    }
+    inverted.then(|| s.byte_of(clause_start)..s.norm.len())
 }
 
 /// Whether a statement is said as true, denied, or said to be over.
@@ -375,10 +375,9 @@ mod tests {
     fn questions() {
         let q = |t: &str| {
             let s = Sentence::parse(t);
-            let spans = question_spans(&s);
-            spans
-                .iter()
-                .map(|r| s.norm[r.clone()].to_owned())
+            question_span(&s)
+                .map(|r| s.norm[r].to_owned())
+                .into_iter()
                 .collect::<Vec<_>>()
         };
         assert_eq!(q("Should I get a second cat?").len(), 1);

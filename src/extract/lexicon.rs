@@ -2351,7 +2351,12 @@ pub fn could_be_name(word: &str) -> bool {
     let letters_ok = word
         .chars()
         .all(|c| c.is_alphabetic() || c == '-' || c == '\'');
+    // "SQL", "NASA": shouted acronyms are not first names.
+    let acronym = word.chars().filter(|c| c.is_alphabetic()).count() >= 3
+        && word.chars().all(|c| !c.is_lowercase());
     letters_ok
+        && !acronym
+        && !TOOLS.contains(lower.as_str())
         && word.chars().filter(|c| c.is_alphabetic()).count() >= 2
         && !COMMON_WORDS.contains(lower.as_str())
         && !CALENDAR.contains(lower.as_str())

@@ -125,7 +125,7 @@ impl FactExtractor {
                 .time
                 .or_else(|| conversation.date())
                 .map(|t: DateTime<Utc>| t.date_naive());
-            let found = user_message_facts(&message.text, date, &mut state);
+            let found = user_message_facts(message.own_text(), date, &mut state);
             self.record_all(found, Source::UserMessage, &conversation.id, date);
         }
     }

@@ -437,7 +437,6 @@ pub fn role_at(s: &Sentence, i: usize) -> Option<Phrase> {
     if end - start == 1 && AMBIGUOUS.contains(&head.as_str()) && !had_article && head != "retired" {
         return None;
     }
-    let mut end = end;
     // "dad of three"
     if s.lower(end) == "of" && is_number_word(s.lower(end + 1)) {
         end += 2;

@@ -247,7 +247,7 @@ fn note(sentence: &str, from_memory: bool) -> Option<Finding> {
     let value = if from_memory {
         strip_user(text)
     } else {
-        phrases::third_person(text)
+        about_them(text)
     };
     Some(Finding {
         category: guess_category(&lower),
@@ -255,6 +255,28 @@ fn note(sentence: &str, from_memory: bool) -> Option<Finding> {
         value: phrases::capitalise(&value),
         ended: false,
     })
+}
+
+/// "I live with my partner" → "Lives with their partner"; "I am…" / "I have…" likewise.
+fn about_them(text: &str) -> String {
+    let Some(rest) = text.strip_prefix("I ") else {
+        return phrases::third_person(text);
+    };
+    let (verb, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+    let verb = match verb {
+        "am" | "'m" => return phrases::third_person(tail),
+        "have" => "has".to_owned(),
+        "do" => "does".to_owned(),
+        "go" => "goes".to_owned(),
+        v if v.ends_with("ch") || v.ends_with("sh") || v.ends_with('s') || v.ends_with('x') => {
+            format!("{v}es")
+        }
+        v if v.ends_with('y') && !v.ends_with("ay") && !v.ends_with("ey") && !v.ends_with("oy") => {
+            format!("{}ies", &v[..v.len() - 1])
+        }
+        v => format!("{v}s"),
+    };
+    phrases::third_person(&format!("{verb} {tail}"))
 }
 
 fn strip_user(text: &str) -> String {
@@ -298,19 +320,18 @@ pub fn guess_category(lower: &str) -> Category {
     ]) {
         return Category::Projects;
     }
-    if words
-        .iter()
-        .any(|w| lexicon::RELATIONS.iter().any(|(r, _, _)| r == w))
-        || has(&[
-            "married",
-            "kids",
-            "children",
-            "grandchildren",
-            "family",
-            "genealogy",
-            "ancestors",
-        ])
-    {
+    if words.iter().any(|w| {
+        lexicon::RELATIONS.iter().any(|(r, _, _)| r == w)
+            || lexicon::RELATION_PLURALS.iter().any(|(r, _)| r == w)
+    }) || has(&[
+        "married",
+        "kids",
+        "children",
+        "grandchildren",
+        "family",
+        "genealogy",
+        "ancestors",
+    ]) {
         return Category::Family;
     }
     if words.iter().any(|w| lexicon::is_role(w))
@@ -450,6 +471,10 @@ mod tests {
         assert_eq!(
             values("Use British spelling.", false),
             vec!["Response style: Use British spelling"]
+        );
+        assert_eq!(
+            values("I restore old motorbikes with my uncle.", false),
+            vec!["Restores old motorbikes with their uncle"]
         );
         assert_eq!(
             guess_category("smokes brisket most weekends"),

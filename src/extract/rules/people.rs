@@ -15,6 +15,9 @@ pattern!(
     POSSESSIVE = r"\b(?:my|our) ((?:(?:younger|older|little|big|baby|twin|eldest|oldest|youngest|middle|late|ex|ex-|step|new|dear|beloved|lovely|amazing|wonderful|adult|teenage|grown-up|grown|first|second|third|two|three|\d+-year-old|\d+yo) )*)(\S+(?: friend| in law)?)\b"
 );
 pattern!(
+    HAVE_PET = r"\b(?:i|we) (?:have|got|adopted|own|rescued|also have) (?:a|an|one|two|three|another|\d) ((?:\S+ ){0,2}?\S+) (?:called|named) (\S+)"
+);
+pattern!(
     MARRIED_TO = r"\b(?:i am |i have been |i got |been |am |happily )?(married|engaged) to (\S+)"
 );
 pattern!(
@@ -43,6 +46,7 @@ pub fn find(scan: &mut Scan) {
         return;
     }
     possessives(scan);
+    named_pets(scan);
     appositives(scan);
     partners(scan);
     status(scan);
@@ -116,6 +120,42 @@ fn possessives(scan: &mut Scan) {
                 add_pet(scan, label, &name.text, None);
             }
         }
+    }
+}
+
+/// "I have a border collie named Kasper", "we adopted a kitten called Miso".
+fn named_pets(scan: &mut Scan) {
+    for hit in scan.hits(&HAVE_PET) {
+        let (Some(kind), Some(who)) = (hit.group(1), hit.group(2)) else {
+            continue;
+        };
+        if !scan.about_user(hit.start) || scan.polarity(hit.start) == Polarity::Negated {
+            continue;
+        }
+        let words: Vec<String> = (kind.start..kind.end)
+            .map(|k| scan.s.lower(k).to_owned())
+            .collect();
+        let Some((label, species_at)) = words.iter().enumerate().rev().find_map(|(n, w)| {
+            pet(w.trim_end_matches('s'))
+                .or_else(|| pet(w))
+                .map(|l| (l, n))
+        }) else {
+            continue;
+        };
+        let Some(name) = phrases::name_at(scan.s, who.start, false) else {
+            continue;
+        };
+        // "a border collie": the words before the species say which kind.
+        let breed = words
+            .get(..=species_at)
+            .map(|w| w.join(" "))
+            .filter(|b| b.contains(' ') || label != phrases::capitalise(b).as_str());
+        add_pet(
+            scan,
+            label,
+            &name.text,
+            breed.filter(|b| b.as_str() != label.to_lowercase()),
+        );
     }
 }
 
@@ -416,6 +456,11 @@ mod tests {
             vec!["Dog: Churro"]
         );
         assert!(values("If we get a dog, is a Shiba good?").is_empty());
+        assert_eq!(
+            values("I have a border collie named Skye"),
+            vec!["Dog: Skye (border collie)"]
+        );
+        assert_eq!(values("we adopted a cat called Nori"), vec!["Cat: Nori"]);
         assert!(values("a cat who lives in a temple").is_empty());
     }
 
@@ -428,7 +473,7 @@ mod tests {
         assert!(
             values("I got engaged to Selin last week").contains(&"Engaged to: Selin".to_owned())
         );
-        assert_eq!(values("husband is Colm."), vec!["Husband: Colm"]);
+        assert_eq!(values("my husband is Colm."), vec!["Husband: Colm"]);
         let f = facts("Bruno and I broke up last month");
         assert_eq!(f[0].value, "Partner: Bruno");
         assert!(f[0].ended);

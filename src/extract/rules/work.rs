@@ -506,7 +506,7 @@ fn teaching(scan: &mut Scan) {
     }
 }
 
-const DEGREES: &[&str] = &[
+pub const DEGREES: &[&str] = &[
     "BSc", "B.Sc", "B.Sc.", "BA", "B.A.", "BEng", "BS", "MSc", "M.Sc", "M.Sc.", "MA", "M.A.",
     "MEng", "MBA", "M.Ed", "M.Ed.", "MEd", "B.Ed", "B.Ed.", "BEd", "PhD", "Ph.D", "Ph.D.", "MD",
     "JD", "LLB", "LLM", "BCom", "BBA", "MPhil", "DPhil", "EdD", "BSN", "MSN", "MPH", "MFA", "BFA",
