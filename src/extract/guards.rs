@@ -36,7 +36,9 @@ static FICTION: LazyLock<Option<Regex>> = LazyLock::new(|| {
            dialogue|fanfic|fan\ fiction|plot|tale|ballad|rhyme|rhymes|fiction|skit|play)\b
         |\b(?:bedtime\ story|short\ story|once\ upon\ a\ time|story\ about|story\ where|
             story\ in\ which|story\ set\ in|poem\ about|song\ about|lyrics\ (?:for|about)|
-            plot\ (?:for|about)|a\ character\ who|characters?\ named)\b",
+            plot\ (?:for|about)|a\ character\ who|characters?\ named|
+            in\ my\ (?:story|novel|game|campaign|book|screenplay|script|world|d&d|dnd|fanfic)|
+            (?:playing|play)\ (?:a|my)\ character)\b",
     )
 });
 
@@ -44,7 +46,7 @@ static ROLEPLAY: LazyLock<Option<Regex>> = LazyLock::new(|| {
     compile(
         r"(?x)\b(?:role-?play|roleplay|pretend\ (?:you\ are|to\ be|that|i\ am|we\ are)|
         act\ as|acting\ as|you\ are\ now|stay\ in\ character|in\ character|write\ as\ me|
-        as\ if\ you\ were|as\ if\ i\ were|from\ the\ (?:pov|point\ of\ view|perspective)\ of|
+        as\ if\ you\ were|from\ the\ (?:pov|point\ of\ view|perspective)\ of|
         in\ the\ voice\ of|first-person\ (?:scene|story|narrative|account|monologue)|
         imagine\ (?:you\ are|that\ you|i\ am)|play\ the\ role|you\ play|i\ will\ play|
         let\ us\ play)\b",
@@ -292,6 +294,10 @@ mod tests {
         assert!(asks_for_fiction(&norm(
             "Write as me, a retired jockey, for my blog"
         )));
+        assert!(asks_for_fiction(&norm(
+            "In my story I'm a wizard living in Oxford"
+        )));
+        assert!(!starts_roleplay(&norm("Explain it as if I were five")));
         assert!(!asks_for_fiction(&norm(
             "I write technical docs for a living"
         )));

@@ -219,9 +219,26 @@ fn user_message_facts(
     let mut found = Vec::new();
     let mut own_text_framing = false;
     let mut third_party_framing = false;
+    let mut previous_len = 0;
     for sentence in text::sentences(&own.text) {
         let prepared = rules::with_subject(&sentence, false);
         let mut parsed = Sentence::parse(&prepared);
+        // "I'm a lawyer. Just kidding, I'm a student": take back the previous sentence.
+        if [
+            "just kidding",
+            "jk",
+            "kidding",
+            "joking",
+            "just joking",
+            "lol jk",
+            "not really",
+        ]
+        .iter()
+        .any(|j| parsed.norm.starts_with(j))
+        {
+            found.truncate(previous_len);
+        }
+        previous_len = found.len();
         if guards::starts_roleplay(&parsed.norm) {
             state.roleplay = true;
         }
@@ -400,6 +417,17 @@ mod tests {
             &["My friend asked me to check her bio: 'My name is Yuki Mori. I live in Nara.'"],
         )]);
         assert!(facts.is_empty(), "{facts:?}");
+    }
+
+    #[test]
+    fn a_joke_takes_back_the_previous_sentence() {
+        let facts = run(&[conversation(
+            "a",
+            at(2024, 1, 1),
+            &["I'm a surgeon. Just kidding, I'm a student lol."],
+        )]);
+        assert!(!has(&facts, "Surgeon"), "{facts:?}");
+        assert!(has(&facts, "Student"), "{facts:?}");
     }
 
     #[test]

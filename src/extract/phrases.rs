@@ -398,6 +398,50 @@ pub fn role_at(s: &Sentence, i: usize) -> Option<Phrase> {
     }
     let head = s.lower(end - 1).to_owned();
     let words: Vec<&str> = (start..end).map(|j| s.lower(j)).collect();
+    // "a terrible cook", "a good driver": a judgement, not an occupation.
+    const JUDGEMENTS: &[&str] = &[
+        "terrible",
+        "bad",
+        "good",
+        "great",
+        "awful",
+        "horrible",
+        "decent",
+        "lousy",
+        "amazing",
+        "excellent",
+        "poor",
+        "better",
+        "best",
+        "worst",
+        "huge",
+        "big",
+        "natural",
+        "born",
+        "wannabe",
+        "aspiring",
+        "future",
+        "failed",
+        "frustrated",
+        "hopeless",
+        "lazy",
+        "careful",
+        "nervous",
+        "slow",
+        "fast",
+        "messy",
+        "picky",
+        "fussy",
+        "home",
+        "amateur",
+        "hobby",
+        "weekend",
+        "bedroom",
+        "armchair",
+    ];
+    if words.iter().any(|w| JUDGEMENTS.contains(w)) {
+        return None;
+    }
     let caring_parent = matches!(
         head.as_str(),
         "dad" | "mom" | "mum" | "parent" | "mother" | "father" | "homemaker"

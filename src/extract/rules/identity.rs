@@ -4,7 +4,7 @@ use super::{Category, Scan};
 use crate::extract::lexicon::DEMONYMS;
 use crate::extract::phrases::{self, is_punct};
 
-pattern!(MY_NAME = r"\bmy (?:full )?name is (\S+)");
+pattern!(MY_NAME = r"\bmy (?:full |real |first )?name (?:is|'s) (\S+)");
 pattern!(
     I_AM = r"^(?:(?:hi|hello|hey|hiya|greetings|ok|okay|so)(?: there)? (?:[,!.] )?)?(?:i am|this is) (\S+)"
 );

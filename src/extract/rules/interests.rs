@@ -12,6 +12,9 @@ pattern!(
 pattern!(
     INTO = r"\bi am (?:really |super |very |quite |totally |so |also |kind of |kinda )?(?:into|obsessed with|passionate about|keen on|hooked on|addicted to|a big fan of|a huge fan of|crazy about|mad about)\b"
 );
+pattern!(
+    LEARNING_TO = r"\bi am (?:also |slowly |finally )?(?:learning|teaching myself) (?:how )?to (surf|swim|sail|ski|snowboard|skate|knit|crochet|sew|paint|draw|code|program|play|dance|sing|cook|bake|climb|ride|drive|fly|dive|row|box|juggle|skateboard|kitesurf|windsurf)\b"
+);
 pattern!(ENJOY = r"\bi (?:really |absolutely |also )?(?:love|enjoy|like)\b");
 pattern!(BEEN_DOING = r"\b(?:i have been|i have|i had been) (?:\S+ )?(\S+ing)\b");
 pattern!(
@@ -34,7 +37,7 @@ pattern!(
 );
 pattern!(SUPPORT = r"\bi (?:support|follow|root for|cheer for) (\S+)");
 pattern!(
-    RACE = r"\bmy (?:first|second|third|fourth|fifth|sixth|tenth|next|\d+(?:st|nd|rd|th)) (half marathon|marathon|ultra|ultramarathon|triathlon|ironman|10k|5k|half)\b"
+    RACE = r"\bmy (?:second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\d+(?:nd|rd|th)) (half marathon|marathon|ultra|ultramarathon|triathlon|ironman|10k|5k|half)\b"
 );
 pattern!(
     OUR_CLUB = r"\b(?:my|our) (book club|choir|church choir|band|running club|cycling club|chess club|knitting group|quiz team|d&d group|dnd group|sailing club|rowing club|hiking group|climbing gym|pottery class|reading group|writing group|orchestra|bowling team|darts team)\b"
@@ -101,6 +104,25 @@ fn hobby_at(scan: &Scan, i: usize) -> Option<(String, usize)> {
         }
     }
     best
+}
+
+/// More hobbies listed after one: "hiking *and photography*", "chess, *go and poker*".
+fn hobbies_after(scan: &Scan, mut i: usize) -> Vec<String> {
+    let mut more = Vec::new();
+    while matches!(scan.s.lower(i), "and" | "," | "&") {
+        i += 1;
+        if scan.s.lower(i) == "and" {
+            i += 1;
+        }
+        match hobby_at(scan, i) {
+            Some((hobby, end)) => {
+                more.push(hobby);
+                i = end;
+            }
+            None => break,
+        }
+    }
+    more
 }
 
 /// A short prepositional tail worth keeping after a hobby: "in a ceilidh band",
@@ -196,8 +218,20 @@ fn pastimes(scan: &mut Scan) {
         if !scan.about_user(hit.start) || scan.polarity(hit.start) == Polarity::Negated {
             continue;
         }
-        if let Some((hobby, _)) = hobby_at(scan, hit.end) {
-            add_interest(scan, phrases::capitalise(&hobby), false);
+        match hobby_at(scan, hit.end) {
+            Some((hobby, end)) => {
+                add_interest(scan, phrases::capitalise(&hobby), false);
+                for more in hobbies_after(scan, end) {
+                    add_interest(scan, phrases::capitalise(&more), false);
+                }
+            }
+            // "I'm a big fan of Taylor Swift"
+            None if scan.s.is_capitalised(hit.end) => {
+                if let Some(name) = phrases::org_at(scan.s, hit.end) {
+                    add_interest(scan, format!("Fan of {}", name.text), false);
+                }
+            }
+            None => {}
         }
     }
     for hit in scan.hits(&ENJOY) {
@@ -207,7 +241,7 @@ fn pastimes(scan: &mut Scan) {
         if let Some((hobby, end)) = hobby_at(scan, hit.end) {
             // "I love cooking" but not "I love cooking shows" or "I like tea with…".
             let next = scan.s.lower(end);
-            if next.is_empty()
+            let ends = next.is_empty()
                 || is_punct(next)
                 || matches!(
                     next,
@@ -222,10 +256,22 @@ fn pastimes(scan: &mut Scan) {
                         | "since"
                         | "every"
                         | "lol"
-                )
-            {
+                );
+            if ends {
                 add_interest(scan, phrases::capitalise(&hobby), false);
+                for more in hobbies_after(scan, end) {
+                    add_interest(scan, phrases::capitalise(&more), false);
+                }
             }
+        }
+    }
+    for hit in scan.hits(&LEARNING_TO) {
+        let Some(g) = hit.group(1) else { continue };
+        if !scan.about_user(hit.start) || scan.polarity(hit.start) == Polarity::Negated {
+            continue;
+        }
+        if let Some(what) = phrases::object_at(scan.s, g.start, 6) {
+            add_interest(scan, format!("Learning to {}", what.text), false);
         }
     }
     for hit in scan.hits(&BEEN_DOING) {

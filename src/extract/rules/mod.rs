@@ -98,11 +98,62 @@ impl<'a> Scan<'a> {
 
     /// Whether a statement starting at token `i` can be a fact about the user.
     pub fn about_user(&self, i: usize) -> bool {
-        if self.handed_over(i) || self.hypothetical {
+        if self.handed_over(i) || self.hypothetical || self.reported_by_someone_else(i) {
             return false;
         }
         let at = self.s.byte_of(i);
         !self.question.as_ref().is_some_and(|q| q.contains(&at))
+    }
+
+    /// "My mom says I'm a terrible cook", "he thinks I'm lazy": someone else's claim.
+    fn reported_by_someone_else(&self, i: usize) -> bool {
+        (1..i).any(|k| {
+            let reports = matches!(
+                self.s.lower(k),
+                "says"
+                    | "said"
+                    | "thinks"
+                    | "thought"
+                    | "told"
+                    | "claims"
+                    | "claimed"
+                    | "believes"
+                    | "insists"
+                    | "jokes"
+                    | "joked"
+                    | "assumes"
+                    | "assumed"
+            );
+            let next = if self.s.lower(k + 1) == "that" {
+                k + 2
+            } else {
+                k + 1
+            };
+            let about_me = matches!(self.s.lower(next), "i" | "me");
+            // A diagnosis is reported too, and it is the user's: "the doctor says I have…".
+            let reporter = self.s.lower(k - 1);
+            let clinician = matches!(
+                reporter,
+                "doctor"
+                    | "doc"
+                    | "gp"
+                    | "dr"
+                    | "physician"
+                    | "specialist"
+                    | "cardiologist"
+                    | "dermatologist"
+                    | "neurologist"
+                    | "psychiatrist"
+                    | "therapist"
+                    | "test"
+                    | "tests"
+                    | "results"
+                    | "scan"
+                    | "bloodwork"
+                    | "endocrinologist"
+            );
+            reports && about_me && !clinician && !matches!(reporter, "i" | "we")
+        })
     }
 
     /// Whether token `i` is inside invented or handed-over text: a story or role-play,

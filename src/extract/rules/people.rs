@@ -31,11 +31,14 @@ pattern!(
     BROKE_UP_WITH = r"\bi (?:broke up with|split up with|split from|divorced|separated from) (\S+)"
 );
 pattern!(
-    STATUS = r"\bi am (?:now |happily |recently |newly |currently |officially |still )?(married|engaged|single|divorced|separated|widowed|a widower|a widow)\b"
+    STATUS = r"\bi am (?:now |happily |recently |newly |currently |officially |still )?(?:\d{2} , )?(married|engaged|single|divorced|separated|widowed|a widower|a widow)\b"
+);
+pattern!(
+    DATING = r"\b(?:i am|i have been) (?:in a relationship with|dating|seeing|together with|living with my partner) (\S+)"
 );
 pattern!(GOT_STATUS = r"\b(?:i|we) (?:just |recently |finally )?got (married|engaged|divorced)\b");
 pattern!(
-    KIDS_COUNT = r"\b(?:my|our) (two|three|four|five|2|3|4|5|twin) (kids|children|boys|girls|sons|daughters)\b"
+    KIDS_COUNT = r"\b(?:my|our|i have|we have|married with|mum of|mom of|dad of) (one|two|three|four|five|six|2|3|4|5|6|twin) (kids|children|boys|girls|sons|daughters|kid|child)\b"
 );
 pattern!(
     PARENT_OF = r"\b(mom|mum|mother|dad|father|parent) of (one|two|three|four|five|six|[1-6])\b"
@@ -164,7 +167,13 @@ fn add_pet(scan: &mut Scan, label: &str, name: &str, kind: Option<String>) {
         Some(kind) => format!("{label}: {name} ({kind})"),
         None => format!("{label}: {name}"),
     };
-    scan.add(Category::Pets, None, value, false);
+    // "our cat Luna died last spring": a pet remembered, not a pet at home.
+    let died = scan
+        .s
+        .norm
+        .split(' ')
+        .any(|w| matches!(w, "died" | "passed" | "euthanized" | "euthanised" | "lost"));
+    scan.add(Category::Pets, None, value, died);
 }
 
 /// "(beagle, eats everything)" → "beagle": a one- or two-word description first in
@@ -323,6 +332,20 @@ fn partners(scan: &mut Scan) {
             );
         }
     }
+    for hit in scan.hits(&DATING) {
+        let Some(who) = hit.group(1) else { continue };
+        if !scan.about_user(hit.start) || !scan.s.is_capitalised(who.start) {
+            continue;
+        }
+        if let Some(name) = phrases::name_at(scan.s, who.start, false) {
+            scan.add(
+                Category::Family,
+                Some("partner"),
+                format!("Partner: {}", name.text),
+                false,
+            );
+        }
+    }
     for pattern in [&BROKE_UP, &BROKE_UP_WITH] {
         for hit in scan.hits(pattern) {
             let Some(who) = hit.group(1) else { continue };
@@ -461,6 +484,8 @@ mod tests {
             vec!["Dog: Skye (border collie)"]
         );
         assert_eq!(values("we adopted a cat called Nori"), vec!["Cat: Nori"]);
+        let f = facts("our cat Luna died last spring");
+        assert!(f[0].ended);
         assert!(values("a cat who lives in a temple").is_empty());
     }
 
@@ -484,5 +509,18 @@ mod tests {
         assert!(values("she lives with me since I got divorced").contains(&"Divorced".to_owned()));
         assert!(values("I'm not married").is_empty());
         assert_eq!(values("our twin boys love lego"), vec!["Has twin boys"]);
+        let v = values("I'm 34, married with two kids, and we live near Graz.");
+        assert!(
+            v.contains(&"Married".to_owned()) && v.contains(&"Has two kids".to_owned()),
+            "{v:?}"
+        );
+        assert_eq!(
+            values("I'm in a relationship with Priya"),
+            vec!["Partner: Priya"]
+        );
+        assert_eq!(
+            values("my bf Jake is a firefighter"),
+            vec!["Boyfriend: Jake (firefighter)"]
+        );
     }
 }

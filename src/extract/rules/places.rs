@@ -5,20 +5,23 @@ use crate::extract::guards::Polarity;
 use crate::extract::phrases;
 
 pattern!(
-    LIVE = r"\b(?:i|we) (?:currently |now |still |also |both |all |no longer |do not |never |)(?:live|am living|are living|reside|am based|are based|have lived|have been living|have been based|am settled|are settled|have settled|settled) (?:here )?(?:in|near|outside|just outside|on)\b"
+    LIVE = r"\b(?:i|we) (?:currently |now |still |also |both |all |no longer |do not |never |used to |)(?:live|am living|are living|reside|am based|are based|have lived|have been living|have been based|am settled|are settled|have settled|settled) (?:here )?(?:in|near|outside|just outside|on)\b"
 );
 pattern!(
-    MOVED = r"\b(?:i|we) (?:just |recently |finally |have just |have |had |eventually |officially )?(?:moved|relocated|emigrated) (?:back |over |down |up |here )?(?:to|into)\b"
+    MOVED = r"\b(?:i|we|and|but|then) (?:just |recently |finally |have just |have |had |eventually |officially )?(?:moved|relocated|emigrated) (?:back |over |down |up |here )?(?:to|into)\b"
 );
 pattern!(
     MOVING = r"\b(?:i|we) (?:am|are) (?:officially |finally |actually )?(?:moving|relocating) (?:back |over )?to\b"
+);
+pattern!(
+    BOUGHT_HOME = r"\b(?:i|we) (?:just |recently |finally )?(?:bought|rent|are renting|am renting|own) (?:a|an|our|my) (?:first |new |little |small )?(?:house|home|flat|apartment|condo|place|cottage|townhouse) (?:in|near|outside)\b"
 );
 pattern!(BASED = r"\bbased (?:in|out of)\b");
 pattern!(LIVING = r"\bliving in\b");
 pattern!(HERE_IN = r"\bhere in\b");
 pattern!(MY_HOME = r"\b(?:my|our) (?:home|house|flat|apartment|place) (?:is )?in\b");
 pattern!(FROM = r"\bi am (?:originally |actually |born and raised |)from\b");
-pattern!(GREW_UP = r"\b(?:grew up|was raised|was born and raised|born and raised) in\b");
+pattern!(GREW_UP = r"\b(?:grew up|was raised|was born and raised|born and raised) (?:in|on)\b");
 pattern!(BORN_IN = r"\bi was born in\b");
 pattern!(
     HOME_TO = r"\b(?:going|go|went|flying|fly|heading|head|travelling|traveling|coming|driving|visiting) (?:back )?home to\b"
@@ -35,9 +38,13 @@ fn home(scan: &mut Scan) {
         return;
     }
     let mut spots = Vec::new();
-    for pattern in [&LIVE, &MOVED, &MOVING, &MY_HOME] {
+    for pattern in [&LIVE, &MOVED, &MOVING, &MY_HOME, &BOUGHT_HOME] {
         for hit in scan.hits(pattern) {
-            spots.push((hit.start, hit.end));
+            // "… but moved to Lisbon": the subject carries over from an earlier "I".
+            let carried = matches!(scan.s.lower(hit.start), "and" | "but" | "then");
+            if !carried || subject_is_user(scan, hit.start) {
+                spots.push((hit.start, hit.end));
+            }
         }
     }
     for hit in scan.hits(&HERE_IN) {
@@ -67,7 +74,7 @@ fn home(scan: &mut Scan) {
         if !scan.about_user(start) {
             continue;
         }
-        let Some(place) = phrases::place_at(scan.s, end) else {
+        let Some(place) = place_after(scan, end) else {
             continue;
         };
         let ended = match scan.polarity(start) {
@@ -82,6 +89,21 @@ fn home(scan: &mut Scan) {
             ended,
         );
     }
+}
+
+/// The place at token `i`, or after a short description of the dwelling ("in a flat
+/// in Hackney", "on a farm in Iowa").
+fn place_after(scan: &Scan, i: usize) -> Option<phrases::Phrase> {
+    if let Some(place) = phrases::place_at(scan.s, i) {
+        return Some(place);
+    }
+    if !matches!(scan.s.lower(i), "a" | "an" | "the") {
+        return None;
+    }
+    (i + 1..i + 5)
+        .take_while(|&k| scan.s.is_word(k) && !scan.s.is_capitalised(k))
+        .find(|&k| matches!(scan.s.lower(k), "in" | "near" | "outside"))
+        .and_then(|k| phrases::place_at(scan.s, k + 1))
 }
 
 /// Whether the nearest subject before token `i` is the user: "I'm a nurse based in
@@ -147,7 +169,7 @@ fn origin(scan: &mut Scan) {
             if !by_user || scan.polarity(hit.start) != Polarity::Affirmed {
                 continue;
             }
-            if let Some(place) = phrases::place_at(scan.s, hit.end) {
+            if let Some(place) = place_after(scan, hit.end) {
                 scan.add(
                     Category::Location,
                     None,
@@ -189,6 +211,22 @@ mod tests {
             values("our small studio here in Valparaíso"),
             vec!["Lives in Valparaíso"]
         );
+        assert_eq!(
+            values("I live in a flat in Hackney and the boiler broke"),
+            vec!["Lives in Hackney"]
+        );
+        assert_eq!(
+            values("My wife and I just bought a house in Tartu!"),
+            vec!["Lives in Tartu"]
+        );
+        let f = facts("I used to live in Madrid but moved to Lisbon in 2021.");
+        assert_eq!(
+            f.iter()
+                .map(|f| (f.value.as_str(), f.ended))
+                .collect::<Vec<_>>(),
+            vec![("Lives in Madrid", true), ("Lives in Lisbon", false)]
+        );
+        assert!(values("i live in fear of spiders lol").is_empty());
         let f = facts("I live in Tampere");
         assert_eq!(f[0].slot, Some("home"));
     }
@@ -219,5 +257,9 @@ mod tests {
             vec!["Hometown: Gdańsk"]
         );
         assert!(values("my wife grew up in Kyiv").is_empty());
+        assert_eq!(
+            values("I grew up on a farm in Iowa"),
+            vec!["Grew up in Iowa"]
+        );
     }
 }

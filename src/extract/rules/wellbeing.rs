@@ -90,7 +90,7 @@ fn conditions(scan: &mut Scan) {
         if !scan.about_user(hit.start) || scan.polarity(hit.start) != Polarity::Affirmed {
             continue;
         }
-        let Some((label, _)) = lookup(scan, hit.end, &CONDITIONS) else {
+        let Some((label, n)) = lookup(scan, hit.end, &CONDITIONS) else {
             continue;
         };
         let mild = scan.s.span_text(hit.start, hit.end).contains("mild");
@@ -100,6 +100,19 @@ fn conditions(scan: &mut Scan) {
             label.to_owned()
         };
         scan.add(Category::Health, None, value, false);
+        // "I have ADHD and dyslexia", "asthma, eczema and hay fever".
+        let mut k = hit.end + n;
+        while matches!(scan.s.lower(k), "and" | "," | "&" | "plus") {
+            k += 1;
+            if scan.s.lower(k) == "and" {
+                k += 1;
+            }
+            let Some((more, m)) = lookup(scan, k, &CONDITIONS) else {
+                break;
+            };
+            scan.add(Category::Health, None, more, false);
+            k += m;
+        }
     }
     for hit in scan.hits(&BEING) {
         if !scan.about_user(hit.start) {
@@ -545,6 +558,10 @@ mod tests {
 
     #[test]
     fn conditions_stated_about_oneself() {
+        assert_eq!(
+            values("I have ADHD and dyslexia, so keep it short"),
+            vec!["ADHD", "Dyslexia"]
+        );
         assert_eq!(
             values("I have type 1 diabetes so I count carbs"),
             vec!["Type 1 diabetes"]

@@ -8,7 +8,7 @@ use crate::extract::lexicon::TOOLS;
 use crate::extract::phrases::{self, Phrase};
 
 pattern!(
-    ROLE_INTRO = r"\bi (am|was|have been|had been|became|have become|work as|worked as|have worked as|am working as|have been working as|started as|start as|am starting as|retired as|got hired as|was hired as|am employed as|got a job as|have a job as|trained as|qualified as|used to be|used to work as)\b(?: (?:now|currently|still|also|actually|just|basically|officially|finally|working as|employed as|self-employed as|freelancing as|a|an|the)\b)*"
+    ROLE_INTRO = r"\bi (am|was|have been|had been|became|have become|work as|worked as|have worked as|am working as|have been working as|work from home as|work remotely as|work part-time as|work full-time as|work freelance as|am now working as|started as|start as|am starting as|retired as|got hired as|was hired as|am employed as|got a job as|have a job as|trained as|qualified as|used to be|used to work as)\b(?: (?:now|currently|still|also|actually|just|basically|officially|finally|working as|employed as|self-employed as|freelancing as|a|an|the)\b)*"
 );
 pattern!(
     YEARS_AS = r"\b(?:\d+|a few|many|several|some|ten|five|twenty|fifteen|thirty) (?:years?|yrs?) as\b(?: (?:a|an)\b)?"
@@ -63,6 +63,23 @@ pub fn role_from(scan: &mut Scan, i: usize, ended: bool) -> Option<Phrase> {
     let mut k = role.end;
     for _ in 0..3 {
         match scan.s.lower(k) {
+            "of" if matches!(scan.s.lower(k + 1), "a" | "an" | "the")
+                || scan.s.is_capitalised(k + 1) =>
+            {
+                // "CTO of a small fintech in Nairobi", "head of Research at Vela".
+                match org(scan, k + 1) {
+                    Some(org) if scan.s.is_capitalised(k + 1) => {
+                        scan.add(
+                            Category::Work,
+                            Some("employer"),
+                            format!("Works at {}", org.text),
+                            ended,
+                        );
+                        k = org.end;
+                    }
+                    _ => k = skip_lowercase_phrase(scan, k + 1),
+                }
+            }
             "at" | "with" | "for" => {
                 if let Some(org) = org(scan, k + 1) {
                     let lead = if studies { "Studies at" } else { "Works at" };
@@ -876,6 +893,17 @@ mod tests {
             "{v:?}"
         );
         assert_eq!(values("welder here, quick question"), vec!["Welder"]);
+        assert_eq!(
+            values("I work from home as a freelance illustrator"),
+            vec!["Freelance illustrator"]
+        );
+        let v = values("I'm the CTO of a small fintech startup in Kampala.");
+        assert!(
+            v.contains(&"CTO".to_owned()) && v.contains(&"Lives in Kampala".to_owned()),
+            "{v:?}"
+        );
+        assert!(values("my mom always says I'm a terrible cook").is_empty());
+        assert!(values("I'm a good driver, no accidents").is_empty());
     }
 
     #[test]
