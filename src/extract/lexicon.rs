@@ -46,7 +46,7 @@ pub static ROLES: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
          sociologist, soldier, solicitor, sonographer, specialist, statistician, strategist, \
          student, supervisor, surgeon, surveyor, sysadmin, tailor, tech, technician, teacher, \
          tester, therapist, trader, trainee, trainer, translator, tutor, veterinarian, vet, \
-         waiter, waitress, welder, writer, youtuber, undergrad, undergraduate, phd, fellow, \
+         waiter, waitress, welder, writer, youtuber, undergrad, undergraduate, phd, sophomore, freshman, fresher, pupil, fellow, \
          lead, technologist, scrum, sre, devops, hvac, inspector, estimator, underwriter, \
          vicar, imam, teller, steward, stewardess, chaplain, dj, artisan, maker, craftsman, \
          craftswoman, glazier, stonemason, mason, joiner, upholsterer, cartographer, \
@@ -777,4 +777,9 @@ pub fn could_be_name(word: &str) -> bool {
         && !DEMONYMS.contains(lower.as_str())
         && language_at(&[lower.as_str()]).is_none()
         && !ROLES.contains(lower.as_str())
+        && !HOBBIES.contains(lower.as_str())
+        && !CONDITION_ADJECTIVES.iter().any(|(c, _)| *c == lower)
+        && !DIETS.iter().any(|(d, _)| *d == lower)
+        && !PETS.iter().any(|(p, _)| *p == lower)
+        && !RELATIONS.iter().any(|(r, _, _)| *r == lower)
 }

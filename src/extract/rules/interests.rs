@@ -15,6 +15,9 @@ pattern!(
 pattern!(
     LEARNING_TO = r"\bi am (?:also |slowly |finally )?(?:learning|teaching myself) (?:how )?to (surf|swim|sail|ski|snowboard|skate|knit|crochet|sew|paint|draw|code|program|play|dance|sing|cook|bake|climb|ride|drive|fly|dive|row|box|juggle|skateboard|kitesurf|windsurf)\b"
 );
+pattern!(
+    TEMPERAMENT = r"\bi am (?:a |an )?(?:total |real |such a |definitely a |more of an? |very much an? )?(night owl|early bird|morning person|evening person|introvert|extrovert|ambivert)\b"
+);
 pattern!(ENJOY = r"\bi (?:really |absolutely |also )?(?:love|enjoy|like)\b");
 pattern!(BEEN_DOING = r"\b(?:i have been|i have|i had been) (?:\S+ )?(\S+ing)\b");
 pattern!(
@@ -780,6 +783,15 @@ fn pattern_end_is_verb(scan: &Scan, end: usize) -> bool {
 }
 
 fn preferences(scan: &mut Scan) {
+    for hit in scan.hits(&TEMPERAMENT) {
+        if let Some(g) = hit.group(1)
+            && scan.about_user(hit.start)
+            && scan.polarity(hit.start) == Polarity::Affirmed
+        {
+            let what = phrases::capitalise(&scan.s.span_text(g.start, g.end));
+            scan.add(Category::Preferences, None, what, false);
+        }
+    }
     for hit in scan.hits(&PREFER) {
         if !scan.about_user(hit.start) || scan.polarity(hit.start) == Polarity::Negated {
             continue;

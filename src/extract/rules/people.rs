@@ -18,7 +18,7 @@ pattern!(
     HAVE_PET = r"\b(?:i|we) (?:have|got|adopted|own|rescued|also have) (?:a|an|one|two|three|another|\d) ((?:\S+ ){0,2}?\S+) (?:called|named) (\S+)"
 );
 pattern!(
-    MARRIED_TO = r"\b(?:i am |i have been |i got |been |am |happily )?(married|engaged) to (\S+)"
+    MARRIED_TO = r"\b(?:i am |i have been |i got |been |am |happily )?(married|engaged) to (?:my (?:girlfriend|boyfriend|partner|fiance|fiancé|fiancee|fiancée|gf|bf|love) )?(\S+)"
 );
 pattern!(
     PARTNER_IS = r"\b(?:my )?(wife|husband|partner|boyfriend|girlfriend|fiance|fiancé|fiancee|fiancée|spouse)(?: 's name)? is (\S+)"
@@ -36,6 +36,12 @@ pattern!(
 pattern!(
     DATING = r"\b(?:i am|i have been) (?:in a relationship with|dating|seeing|together with|living with my partner) (\S+)"
 );
+pattern!(
+    COUNTED = r"\b(?:my|our|i have|we have|i have got|we have got|with|of) (?:(?:two|three|four|five|six|2|3|4|5|6|twin|grown|young|little|lovely) )?(\S+) (?:,|:|\(|are|named|called)"
+);
+pattern!(
+    NEWBORN = r"\b(?:i|we) (?:just |recently |finally )?(?:had|welcomed) (?:a|our|my) (?:baby |little |new |beautiful |healthy )?(boy|girl|baby|son|daughter)\b(?: ,)?(?: named| called)?"
+);
 pattern!(GOT_STATUS = r"\b(?:i|we) (?:just |recently |finally )?got (married|engaged|divorced)\b");
 pattern!(
     KIDS_COUNT = r"\b(?:my|our|i have|we have|married with|mum of|mom of|dad of) (one|two|three|four|five|six|2|3|4|5|6|twin) (kids|children|boys|girls|sons|daughters|kid|child)\b"
@@ -49,6 +55,7 @@ pub fn find(scan: &mut Scan) {
         return;
     }
     possessives(scan);
+    counted(scan);
     named_pets(scan);
     appositives(scan);
     partners(scan);
@@ -84,7 +91,12 @@ fn possessives(scan: &mut Scan) {
         let modifiers: Vec<String> = (mods.start..mods.end)
             .map(|k| scan.s.lower(k).to_owned())
             .collect();
-        let word_text = scan.s.span_text(word.start, word.end).to_lowercase();
+        let mut modifiers = modifiers;
+        let mut word_text = scan.s.span_text(word.start, word.end).to_lowercase();
+        if let Some(rest) = word_text.strip_prefix("ex-") {
+            word_text = rest.to_owned();
+            modifiers.push("ex".to_owned());
+        }
         let mut name_start = word.end;
         if scan.s.lower(name_start) == "," {
             name_start += 1;
@@ -122,6 +134,52 @@ fn possessives(scan: &mut Scan) {
             {
                 add_pet(scan, label, &name.text, None);
             }
+        }
+    }
+}
+
+/// "two boys, Liam and Noah", "our kids are Emma (10) and Jack (7)", "I have two
+/// cats, Mochi and Tofu", "we just had a baby boy, Oliver".
+fn counted(scan: &mut Scan) {
+    for hit in scan.hits(&COUNTED) {
+        let Some(word) = hit.group(1) else { continue };
+        if scan.handed_over(hit.start) {
+            continue;
+        }
+        let word = scan.s.lower(word.start).to_owned();
+        let names = name_list(scan, hit.end);
+        if let Some(label) = plural(&word) {
+            if names.len() >= 2 {
+                scan.add(
+                    Category::Family,
+                    None,
+                    format!("{label}: {}", names.join(", ")),
+                    false,
+                );
+            }
+        } else if let Some(label) = word.strip_suffix('s').and_then(pet) {
+            for name in names {
+                add_pet(scan, label, &name, None);
+            }
+        }
+    }
+    for hit in scan.hits(&NEWBORN) {
+        let Some(kind) = hit.group(1) else { continue };
+        if !scan.about_user(hit.start) {
+            continue;
+        }
+        let label = match scan.s.lower(kind.start) {
+            "boy" | "son" => "Son",
+            "girl" | "daughter" => "Daughter",
+            _ => "Baby",
+        };
+        if let Some(name) = phrases::name_at(scan.s, hit.end, false) {
+            scan.add(
+                Category::Family,
+                None,
+                format!("{label}: {}", name.text),
+                false,
+            );
         }
     }
 }
@@ -484,6 +542,10 @@ mod tests {
             vec!["Dog: Skye (border collie)"]
         );
         assert_eq!(values("we adopted a cat called Nori"), vec!["Cat: Nori"]);
+        assert_eq!(
+            values("I have two cats, Mochi and Tofu."),
+            vec!["Cat: Mochi", "Cat: Tofu"]
+        );
         let f = facts("our cat Luna died last spring");
         assert!(f[0].ended);
         assert!(values("a cat who lives in a temple").is_empty());
@@ -521,6 +583,29 @@ mod tests {
         assert_eq!(
             values("my bf Jake is a firefighter"),
             vec!["Boyfriend: Jake (firefighter)"]
+        );
+        assert_eq!(
+            values("My ex-husband Tom lives in Florida now."),
+            vec!["Ex-husband: Tom"]
+        );
+        assert!(
+            values("I'm engaged to my girlfriend Aisha!").contains(&"Engaged to: Aisha".to_owned())
+        );
+        assert_eq!(
+            values("I'm a single mom of two boys, Liam and Noah."),
+            vec!["Sons: Liam, Noah", "Has two boys"]
+        );
+        assert_eq!(
+            values("Our kids are Emma (10) and Jack (7)."),
+            vec!["Children: Emma, Jack"]
+        );
+        assert_eq!(
+            values("I've got three grandchildren: Ava, Leo and Mia."),
+            vec!["Grandchildren: Ava, Leo, Mia"]
+        );
+        assert_eq!(
+            values("We just had a baby boy, Oliver!"),
+            vec!["Son: Oliver"]
         );
     }
 }

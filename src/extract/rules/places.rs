@@ -5,7 +5,7 @@ use crate::extract::guards::Polarity;
 use crate::extract::phrases;
 
 pattern!(
-    LIVE = r"\b(?:i|we) (?:currently |now |still |also |both |all |no longer |do not |never |used to |)(?:live|am living|are living|reside|am based|are based|have lived|have been living|have been based|am settled|are settled|have settled|settled) (?:here )?(?:in|near|outside|just outside|on)\b"
+    LIVE = r"\b(?:i|we|and|but) (?:currently |now |still |also |both |all |no longer |do not |never |used to |)(?:live|am living|are living|reside|am based|are based|have lived|have been living|have been based|am settled|are settled|have settled|settled) (?:here )?(?:in|near|outside|just outside|on)\b"
 );
 pattern!(
     MOVED = r"\b(?:i|we|and|but|then) (?:just |recently |finally |have just |have |had |eventually |officially )?(?:moved|relocated|emigrated) (?:back |over |down |up |here )?(?:to|into)\b"

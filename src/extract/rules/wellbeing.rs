@@ -21,7 +21,7 @@ pattern!(
 );
 pattern!(TAKE = r"\b(?:i|and) (?:take|am on|have to take) (\S+)");
 pattern!(
-    WEAR = r"\bi (wear|use|need) (hearing aids?|a hearing aid|a cpap|a wheelchair|a cane|a prosthetic|an insulin pump|a pacemaker)\b"
+    WEAR = r"\b(?:i|and) (wear|use|need) (hearing aids?|a hearing aid|a cpap|a wheelchair|a cane|a prosthetic|an insulin pump|a pacemaker)\b"
 );
 pattern!(
     DIET = r"\b(?:i am|i have been|i went|i became|i turned|i have gone|i am now|we are|we are a|i am a|we are all|being|as an?|i was|i used to be|i stayed|i have stayed)\b((?: (?:fully|strictly|mostly|now|completely|pretty much|still|a|an|also|basically|recently|finally|not|no longer|never)\b)*) (\S+)"
@@ -45,6 +45,10 @@ pattern!(
 );
 pattern!(
     MY_LANGUAGE_IS = r"\bmy (\S+(?: \S+)?) is (?:getting |still |pretty |so+ |very |quite |a bit |really |super )?(rusty|basic|ok|okay|good|decent|fluent|bad|terrible|limited|weak|broken|poor|native|improving|shaky|not great|not perfect|intermediate)\b"
+);
+
+pattern!(
+    SIGN_LANGUAGE = r"\b(?:i|and) (?:use|sign|know|speak|am fluent in) (bsl|asl|auslan|lsf|dgs|lsq|nzsl|isl|sign language)\b"
 );
 
 pub fn find(scan: &mut Scan) {
@@ -398,6 +402,8 @@ fn languages_in(scan: &Scan, from: usize, to: usize) -> Vec<&'static str> {
 fn clause_end(scan: &Scan, from: usize) -> usize {
     let mut k = from;
     while k < scan.s.len()
+        && !(scan.s.lower(k) == "," && matches!(scan.s.lower(k + 1), "and" | "but" | "i"))
+        && !matches!(scan.s.lower(k), "learning" | "studying" | "learn")
         && !matches!(
             scan.s.lower(k),
             "." | ";" | "but" | "?" | "!" | "because" | "so" | "with"
@@ -423,6 +429,19 @@ fn level_near(scan: &Scan, from: usize) -> Option<String> {
 }
 
 fn languages(scan: &mut Scan) {
+    for hit in scan.hits(&SIGN_LANGUAGE) {
+        if let Some(g) = hit.group(1)
+            && scan.about_user(hit.start)
+        {
+            let name = scan.s.text(g.start).to_owned();
+            let name = if name.len() <= 5 {
+                name.to_uppercase()
+            } else {
+                "sign language".to_owned()
+            };
+            scan.add(Category::Languages, None, format!("Uses {name}"), false);
+        }
+    }
     for hit in scan.hits(&SPEAK) {
         if !scan.about_user(hit.start) || scan.polarity(hit.start) == Polarity::Negated {
             continue;

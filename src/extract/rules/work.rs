@@ -8,13 +8,16 @@ use crate::extract::lexicon::TOOLS;
 use crate::extract::phrases::{self, Phrase};
 
 pattern!(
-    ROLE_INTRO = r"\bi (am|was|have been|had been|became|have become|work as|worked as|have worked as|am working as|have been working as|work from home as|work remotely as|work part-time as|work full-time as|work freelance as|am now working as|started as|start as|am starting as|retired as|got hired as|was hired as|am employed as|got a job as|have a job as|trained as|qualified as|used to be|used to work as)\b(?: (?:now|currently|still|also|actually|just|basically|officially|finally|working as|employed as|self-employed as|freelancing as|a|an|the)\b)*"
+    ROLE_INTRO = r"\bi (?:recently |just |finally |also |officially |currently |now )?(am|was|have been|had been|became|have become|work as|worked as|have worked as|am working as|have been working as|started a new job as|started a job as|got a new job as|landed a job as|took a job as|started working as|work from home as|work remotely as|work part-time as|work full-time as|work freelance as|am now working as|started as|start as|am starting as|retired as|got hired as|was hired as|am employed as|got a job as|have a job as|trained as|qualified as|used to be|used to work as)\b(?: (?:now|currently|still|also|actually|just|basically|officially|finally|working as|employed as|self-employed as|freelancing as|a|an|the)\b)*"
 );
 pattern!(
     YEARS_AS = r"\b(?:\d+|a few|many|several|some|ten|five|twenty|fifteen|thirty) (?:years?|yrs?) as\b(?: (?:a|an)\b)?"
 );
 pattern!(
     WORK_AT = r"\bi (?:also |still |currently |now |mostly |mainly |actually |just |no longer |do not |never )?(work|am working|have been working|have worked|worked|started working|used to work)(?: (?:saturdays|sundays|weekends|nights|part-time|full-time|remotely|remote|freelance|shifts|there|mostly|mainly|now|currently|part time|full time)\b)? (?:at|for|with)\b"
+);
+pattern!(
+    WORK_IN = r"\b(?:i|and) (?:also |currently |now |still )?(?:work|am working|have worked|have been working) in (marketing|finance|tech|technology|healthcare|health care|sales|education|retail|hospitality|construction|logistics|insurance|banking|consulting|it|hr|human resources|law|media|publishing|government|research|advertising|real estate|accounting|engineering|pharma|nonprofits|the nonprofit sector|fashion|film|tv|television|journalism|software|cybersecurity|security|manufacturing|agriculture|aviation|mining|energy|oil and gas|telecoms|social care|social work|childcare|public health|policy|academia|recruitment|procurement|operations|product|design|ux|data|customer service|customer support|events|tourism|the restaurant industry|gaming|games)\b"
 );
 pattern!(
     STARTED_AT = r"\bi (?:just |recently |have |finally )?(?:started at|started with|got a job at|got a job with|got hired at|got hired by|was hired at|was hired by|signed with|accepted an offer from|accepted a job at|accepted a position at|landed a job at|joined the team at)\b"
@@ -57,9 +60,18 @@ pub fn find(scan: &mut Scan) {
 pub fn role_from(scan: &mut Scan, i: usize, ended: bool) -> Option<Phrase> {
     let role = phrases::role_at(scan.s, i)?;
     scan.add(Category::Work, Some("job"), role.text.clone(), ended);
-    let studies = ["student", "undergrad", "undergraduate", "phd", "pupil"]
-        .iter()
-        .any(|w| role.text.to_lowercase().ends_with(w));
+    let studies = [
+        "student",
+        "undergrad",
+        "undergraduate",
+        "phd",
+        "pupil",
+        "sophomore",
+        "freshman",
+        "fresher",
+    ]
+    .iter()
+    .any(|w| role.text.to_lowercase().ends_with(w));
     let mut k = role.end;
     for _ in 0..3 {
         match scan.s.lower(k) {
@@ -148,10 +160,13 @@ fn skip_lowercase_phrase(scan: &Scan, mut k: usize) -> usize {
     k
 }
 
+/// An organisation at token `i`; after "with", not a tool ("I work with Python").
 fn org(scan: &Scan, i: usize) -> Option<Phrase> {
     let org = phrases::org_at(scan.s, i)?;
     let lower = org.text.to_lowercase();
-    if TOOLS.contains(lower.as_str())
+    let after_with = i > 0 && scan.s.lower(i - 1) == "with";
+    let first = lower.split(' ').next().unwrap_or("");
+    if (after_with && (TOOLS.contains(lower.as_str()) || TOOLS.contains(first)))
         || matches!(lower.as_str(), "home" | "work" | "night" | "weekends")
     {
         return None;
@@ -245,6 +260,17 @@ fn employers(scan: &mut Scan) {
                 format!("Works at {}", org.text),
                 ended,
             );
+        }
+    }
+    for hit in scan.hits(&WORK_IN) {
+        let carried = scan.s.lower(hit.start) == "and";
+        if let Some(g) = hit.group(1)
+            && scan.about_user(hit.start)
+            && (!carried || subject_is_user(scan, hit.start))
+            && scan.polarity(hit.start) == Polarity::Affirmed
+        {
+            let field = scan.s.span_text(g.start, g.end);
+            scan.add(Category::Work, None, format!("Works in {field}"), false);
         }
     }
     for hit in scan.hits(&STARTED_AT) {
@@ -893,6 +919,14 @@ mod tests {
             "{v:?}"
         );
         assert_eq!(values("welder here, quick question"), vec!["Welder"]);
+        assert_eq!(
+            values("I recently started a new job as a product manager at Shopify."),
+            vec!["Product manager", "Works at Shopify"]
+        );
+        assert_eq!(
+            values("I work with Python and SQL daily"),
+            vec!["Uses Python, SQL"]
+        );
         assert_eq!(
             values("I work from home as a freelance illustrator"),
             vec!["Freelance illustrator"]
