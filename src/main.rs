@@ -67,7 +67,7 @@ enum Command {
         processing: ProcessingArgs,
     },
     /// Write a synthetic export (for tests and benchmarks), streaming: any size
-    /// in flat memory. Prints what a correct reader must find in it.
+    /// in flat memory. Prints, as JSON, what a correct reader must find in it.
     GenExport {
         /// Number of conversations to write.
         #[arg(long, required_unless_present = "bytes", conflicts_with = "bytes")]
@@ -178,7 +178,10 @@ async fn dispatch(command: Command) -> Result<ExitCode, String> {
             })
             .await
             .map_err(|e| format!("gen-export stopped: {e}"))??;
-            println!("{summary:#?}");
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&summary).map_err(|e| e.to_string())?
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Inspect {

@@ -17,6 +17,7 @@ use flate2::write::GzEncoder;
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::seq::IndexedRandom;
 use rand::{RngExt, SeedableRng};
+use serde::Serialize;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
@@ -94,7 +95,7 @@ impl Default for Options {
 }
 
 /// What a correct reader finds in a generated export.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Summary {
     pub conversations: u64,
     /// Visible user messages with text, on canonical branches.

@@ -380,6 +380,85 @@ fn a_cancelled_sink_stops_the_read() {
     assert_eq!(sink.conversations.len(), 2);
 }
 
+#[test]
+fn stopping_early_on_a_large_export_does_not_hang() {
+    let mut json = Vec::new();
+    let options = synth::Options {
+        seed: 4,
+        amount: Amount::Bytes(8 << 20),
+        ..synth::Options::default()
+    };
+    synth::write_document(&mut json, &options).unwrap();
+    let gzipped = gzip(&json);
+    let (done, wait) = std::sync::mpsc::channel();
+    let cancelled = gzipped.clone();
+    std::thread::spawn(move || {
+        let mut sink = Collect {
+            stop_after: Some(1),
+            ..Collect::default()
+        };
+        let result = read_export(
+            std::io::Cursor::new(cancelled),
+            &Limits::default(),
+            &mut sink,
+        );
+        let _ = done.send(result.is_err());
+    });
+    assert_eq!(
+        wait.recv_timeout(std::time::Duration::from_secs(60)),
+        Ok(true),
+        "a cancelled read of a large export must return"
+    );
+
+    // A sink that panics (a bug downstream) unwinds instead of hanging.
+    struct Panicking;
+    impl fullpass::ingest::Sink for Panicking {
+        fn conversation(&mut self, _: Conversation) -> Result<(), fullpass::ingest::Cancelled> {
+            panic!("downstream bug");
+        }
+    }
+    let (done, wait) = std::sync::mpsc::channel();
+    let panicking = gzipped.clone();
+    std::thread::spawn(move || {
+        let outcome = std::panic::catch_unwind(move || {
+            read_export(
+                std::io::Cursor::new(panicking),
+                &Limits::default(),
+                &mut Panicking,
+            )
+        });
+        let _ = done.send(outcome.is_err());
+    });
+    assert_eq!(
+        wait.recv_timeout(std::time::Duration::from_secs(60)),
+        Ok(true),
+        "a panicking sink must unwind, not hang"
+    );
+
+    // An error in the second element, with megabytes still to come. Each
+    // generated ChatGPT conversation starts with `{"title"`.
+    let text = std::str::from_utf8(&json).unwrap();
+    let first_end = text.find(r#"},{"title""#).unwrap() + 1;
+    let broken = format!("{},7{}", &text[..first_end], &text[first_end..]).into_bytes();
+    let second = first_end + 1;
+    let (done, wait) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done.send(
+            ingest_support::read(&gzip(&broken))
+                .map(|_| ())
+                .unwrap_err()
+                .to_string(),
+        );
+    });
+    let message = wait
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("a failed read of a large export must return");
+    assert_eq!(
+        message,
+        format!("conversations.json: expected a conversation (a JSON object) at byte {second}")
+    );
+}
+
 /// Reads a generated export back and checks it against what the generator wrote.
 fn round_trip(format: Format, container: Container, shards: u32) {
     let dir = tempfile::tempdir().unwrap();

@@ -119,6 +119,8 @@ pub enum IngestError {
     Gzip { offset: u64, detail: String },
     #[error("export is not a valid zip archive: {0}")]
     Zip(String),
+    /// The JSON of `file` (the document inside the container) is broken;
+    /// `offset` counts its decompressed bytes from its start.
     #[error("{file}: {detail} at byte {offset}")]
     Json {
         file: String,
@@ -158,7 +160,7 @@ pub fn read_export<R: Read + Send>(
     sink: &mut dyn Sink,
 ) -> Result<ExportStats, IngestError> {
     let input_bytes = Arc::new(AtomicU64::new(0));
-    let (pipe, mut feed) = feed::pipe(Arc::clone(&input_bytes));
+    let (pipe, feed) = feed::pipe(Arc::clone(&input_bytes));
     let producer_limits = *limits;
     let producer_count = Arc::clone(&input_bytes);
     let mut stats = std::thread::scope(|scope| {
@@ -168,8 +170,12 @@ pub fn read_export<R: Read + Send>(
                 container::produce(input, producer_limits, producer_count, pipe)
             })
             .map_err(IngestError::Thread)?;
-        // Returning drops `feed`, which stops the producer if it is still running.
-        parse(&mut feed, limits, sink)
+        let mut feed = feed;
+        let parsed = parse(&mut feed, limits, sink);
+        // The producer may be blocked on a full channel after an early stop:
+        // dropping its receiver releases it, so that the scope can join it.
+        drop(feed);
+        parsed
     })?;
     stats.compressed_bytes = input_bytes.load(Ordering::Relaxed);
     Ok(stats)
@@ -230,8 +236,23 @@ fn convert(
     index: u64,
     seen: &mut Seen,
 ) -> Result<(Conversation, ExportFormat), IngestError> {
+    // One SIMD validation of the whole element lets serde_json skip checking
+    // every string again (`from_str` trusts its input to be UTF-8).
+    let Ok(text) = simdutf8::basic::from_utf8(element.bytes) else {
+        let valid = std::str::from_utf8(element.bytes)
+            .err()
+            .map_or(0, |e| e.valid_up_to());
+        return Err(IngestError::Json {
+            file: element.file.to_owned(),
+            offset: element.offset + valid as u64,
+            detail: format!(
+                "invalid UTF-8 (in the conversation starting at byte {})",
+                element.offset
+            ),
+        });
+    };
     let mut raw: RawConversation<'_> =
-        serde_json::from_slice(element.bytes).map_err(|e| json_error(&element, &e))?;
+        serde_json::from_str(text).map_err(|e| json_error(&element, &e))?;
     if let Some(mapping) = raw.mapping.take() {
         return Ok((
             chatgpt::reduce(raw, mapping, index, seen),

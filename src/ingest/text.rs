@@ -23,54 +23,69 @@ const OLD_CITATION_MAX_CHARS: usize = 80;
 /// name it displayed. Stray private-use characters and old `【n†source】`
 /// citations are removed too. Text without any of these is returned as is.
 pub(crate) fn strip_markers(text: &str) -> Cow<'_, str> {
-    // Every character handled below encodes to UTF-8 starting with 0xE3
-    // (【), 0xEE or 0xEF (private use area); most text has none of them.
-    if memchr::memchr3(0xEE, 0xEF, 0xE3, text.as_bytes()).is_none() {
+    let Some(first) = next_marker(text, 0) else {
         return Cow::Borrowed(text);
-    }
+    };
     let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    let mut changed = false;
-    while let Some(c) = rest.chars().next() {
-        if c == MARKER_START {
-            let body_end = rest.find(MARKER_END);
-            match body_end {
+    let mut copied = 0;
+    let mut at = first;
+    loop {
+        out.push_str(text.get(copied..at).unwrap_or_default());
+        let rest = text.get(at..).unwrap_or_default();
+        let consumed = if rest.starts_with(MARKER_START) {
+            let body_start = MARKER_START.len_utf8();
+            match rest.find(MARKER_END) {
                 Some(end) => {
-                    let body = &rest[MARKER_START.len_utf8()..end];
-                    if let Some(name) = entity_display_name(body) {
+                    if let Some(name) = rest.get(body_start..end).and_then(entity_display_name) {
                         out.push_str(&name);
                     }
-                    rest = &rest[end + MARKER_END.len_utf8()..];
+                    end + MARKER_END.len_utf8()
                 }
-                None => rest = &rest[c.len_utf8()..],
+                None => body_start,
             }
-            changed = true;
-            continue;
+        } else if rest.starts_with(OLD_CITATION_OPEN) {
+            old_citation_len(rest).unwrap_or_else(|| {
+                out.push(OLD_CITATION_OPEN);
+                OLD_CITATION_OPEN.len_utf8()
+            })
+        } else {
+            // Any other private-use character: dropped.
+            rest.chars().next().map_or(1, char::len_utf8)
+        };
+        copied = at + consumed;
+        match next_marker(text, copied) {
+            Some(next) => at = next,
+            None => {
+                out.push_str(text.get(copied..).unwrap_or_default());
+                return Cow::Owned(out);
+            }
         }
-        if c == OLD_CITATION_OPEN
-            && let Some(len) = old_citation_len(rest)
-        {
-            rest = &rest[len..];
-            changed = true;
-            continue;
-        }
-        if is_private_use(c) {
-            rest = &rest[c.len_utf8()..];
-            changed = true;
-            continue;
-        }
-        out.push(c);
-        rest = &rest[c.len_utf8()..];
-    }
-    if changed {
-        Cow::Owned(out)
-    } else {
-        Cow::Borrowed(text)
     }
 }
 
-fn is_private_use(c: char) -> bool {
-    ('\u{e000}'..='\u{f8ff}').contains(&c)
+/// Byte position of the next character [`strip_markers`] handles, from `from`.
+///
+/// In UTF-8, private-use characters (U+E000..U+F8FF) start with 0xEE, or 0xEF
+/// followed by 0x80..=0xA3; `【` is E3 80 90. Lead bytes are never
+/// continuation bytes, so every position found is a character boundary.
+fn next_marker(text: &str, from: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut i = from;
+    while let Some(found) = memchr::memchr3(0xEE, 0xEF, 0xE3, bytes.get(i..)?) {
+        let p = i + found;
+        let next = bytes.get(p + 1).copied();
+        let is_marker = match bytes.get(p) {
+            Some(0xEE) => true,
+            Some(0xEF) => matches!(next, Some(0x80..=0xA3)),
+            Some(0xE3) => next == Some(0x80) && bytes.get(p + 2) == Some(&0x90),
+            _ => false,
+        };
+        if is_marker {
+            return Some(p);
+        }
+        i = p + 1;
+    }
+    None
 }
 
 /// The displayed name inside an entity marker body `entity\u{e202}["kind","Name",...]`.
@@ -206,6 +221,17 @@ mod tests {
             strip_markers("unterminated\u{e200}cite"),
             "unterminatedcite"
         );
+    }
+
+    #[test]
+    fn other_text_near_the_marker_ranges_is_kept_as_is() {
+        // CJK, fullwidth punctuation (EF BC ..), U+F900 (EF A4 80).
+        for text in ["ありがとう、東京！", "a，b", "\u{f900}", "😊 café"] {
+            assert!(matches!(strip_markers(text), Cow::Borrowed(_)), "{text}");
+        }
+        assert_eq!(strip_markers("【note】"), "【note】");
+        assert_eq!(strip_markers("x\u{e000}y\u{f8ff}z"), "xyz");
+        assert_eq!(strip_markers("【note】 and【1†source】"), "【note】 and");
     }
 
     #[test]
