@@ -54,6 +54,12 @@ pub static ROLES: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
     )
 });
 
+/// Occupation nouns that also end compounds ("school*teacher*", "case*worker*").
+const COMPOUND_HEADS: &[&str] = &[
+    "teacher", "worker", "keeper", "maker", "manager", "engineer", "writer", "designer", "builder",
+    "driver", "officer", "fighter", "smith", "wright", "monger", "tender",
+];
+
 /// Suffixes that mark an occupation noun not in [`ROLES`] ("cardiologist", "technician").
 pub const ROLE_SUFFIXES: &[&str] = &["ologist", "ician", "ographer", "iatrist", "ist"];
 
@@ -61,7 +67,7 @@ pub const ROLE_SUFFIXES: &[&str] = &["ologist", "ician", "ographer", "iatrist", 
 pub static NOT_ROLES: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
     words(
         "\
-         fan, person, lover, beginner, newbie, member, user, customer, list, twist, wrist, \
+         fan, person, lover, goalkeeper, wicketkeeper, goalie, timekeeper, scorekeeper, troublemaker, peacemaker, matchmaker, beginner, newbie, member, user, customer, list, twist, wrist, \
          fist, gist, mist, tourist, cyclist, pianist, guitarist, violinist, bassist, drummer, \
          runner, swimmer, climber, hiker, gamer, reader, perfectionist, optimist, pessimist, \
          realist, introvert, extrovert, minimalist, vegan, vegetarian, checklist, playlist, \
@@ -76,7 +82,10 @@ pub fn is_role(word: &str) -> bool {
     if NOT_ROLES.contains(word) {
         return false;
     }
-    ROLES.contains(word) || (word.len() > 6 && ROLE_SUFFIXES.iter().any(|s| word.ends_with(s)))
+    ROLES.contains(word)
+        || (word.len() > 6 && ROLE_SUFFIXES.iter().any(|s| word.ends_with(s)))
+        // "schoolteacher", "caseworker", "housekeeper", "shopkeeper"
+        || COMPOUND_HEADS.iter().any(|h| word.len() > h.len() + 2 && word.ends_with(h))
 }
 
 /// Words for people in the user's life, with how MEMORY labels them.

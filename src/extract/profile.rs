@@ -296,7 +296,10 @@ pub fn guess_category(lower: &str) -> Category {
         .filter(|w| !w.is_empty())
         .collect();
     let has = |list: &[&str]| words.iter().any(|w| list.contains(w));
-    let conditions = lexicon::CONDITIONS.iter().any(|(c, _)| lower.contains(c))
+    let padded = format!(" {} ", words.join(" "));
+    let conditions = lexicon::CONDITIONS
+        .iter()
+        .any(|(c, _)| padded.contains(&format!(" {c} ")))
         || lexicon::DIETS.iter().any(|(d, _)| words.contains(d));
     if conditions || has(&["allergic", "allergy", "medication", "diagnosed", "diet"]) {
         return Category::Health;

@@ -16,6 +16,9 @@ pattern!(
     LEARNING_TO = r"\bi am (?:also |slowly |finally )?(?:learning|teaching myself) (?:how )?to (surf|swim|sail|ski|snowboard|skate|knit|crochet|sew|paint|draw|code|program|play|dance|sing|cook|bake|climb|ride|drive|fly|dive|row|box|juggle|skateboard|kitesurf|windsurf)\b"
 );
 pattern!(
+    JOINED_CLUB = r"\bi (?:just |recently |also )?(?:joined|am in|am a member of|belong to|go to|attend|sing in|play in) (?:a|the|my|our|a local|the local) ((?:\S+ ){0,2}?)(club|choir|band|orchestra|society|league|group|troupe|ensemble)\b"
+);
+pattern!(
     TEMPERAMENT = r"\bi am (?:a |an )?(?:total |real |such a |definitely a |more of an? |very much an? )?(night owl|early bird|morning person|evening person|introvert|extrovert|ambivert)\b"
 );
 pattern!(ENJOY = r"\bi (?:really |absolutely |also )?(?:love|enjoy|like)\b");
@@ -76,7 +79,7 @@ pattern!(
     PERSON = r"\bi am (?:(?:a|an|very much a|definitely a|totally a|more of a|such a) )(\S+(?: \S+)?) person\b"
 );
 pattern!(
-    TEAM = r"\bi (?:am|play) (?:a |an |the )?(?:\S+ )?(?:in|on|for|with) (?:the|a|my|our) ((?:\S+ ){0,3}?)(team|club|squad|league|side)\b"
+    TEAM = r"\bi (?:am|play) (?:a |an |the )?(?:\S+ ){0,2}(?:in|on|for|with) (?:the|a|my|our) ((?:\S+ ){0,3}?)(team|club|squad|league|side)\b"
 );
 pattern!(
     USE_TOOL = r"\bi (?:mostly |mainly |primarily |usually |always |only |also |normally |basically )?(?:use|work in|code in|program in|write|develop in|build in|build with|work with|live in|swear by)\b"
@@ -438,6 +441,39 @@ fn pastimes(scan: &mut Scan) {
         };
         let detail = phrases::third_person(&scan.s.span_text(hit.start + 2, hit.end));
         add_interest(scan, format!("Plays {sport} ({detail})"), false);
+    }
+    for hit in scan.hits(&JOINED_CLUB) {
+        let (Some(what), Some(kind)) = (hit.group(1), hit.group(2)) else {
+            continue;
+        };
+        if !scan.about_user(hit.start) || scan.polarity(hit.start) == Polarity::Negated {
+            continue;
+        }
+        // "the chess club", "a community choir"; not "a WhatsApp group".
+        let about_pastime = (what.start..what.end).any(|k| hobby_at(scan, k).is_some())
+            || matches!(
+                scan.s.lower(kind.start),
+                "choir" | "orchestra" | "band" | "troupe" | "ensemble"
+            )
+            || (what.start..what.end).any(|k| {
+                matches!(
+                    scan.s.lower(k),
+                    "book"
+                        | "running"
+                        | "hiking"
+                        | "walking"
+                        | "community"
+                        | "church"
+                        | "amateur"
+                        | "local"
+                        | "gospel"
+                )
+            });
+        if !about_pastime {
+            continue;
+        }
+        let club = scan.s.span_text(what.start, kind.end);
+        add_interest(scan, format!("Member of a {club}"), false);
     }
     for hit in scan.hits(&SUPPORT) {
         if let Some(g) = hit.group(1)
@@ -996,5 +1032,38 @@ mod tests {
             vec!["Uses Go, Postgres"]
         );
         assert!(values("I go to the gym").is_empty());
+    }
+
+    #[test]
+    fn lists_fans_teams_and_clubs() {
+        assert_eq!(
+            values("I love hiking and photography, and I'm learning to surf."),
+            vec!["Hiking", "Photography", "Learning to surf"]
+        );
+        assert_eq!(
+            values("I'm a big fan of Taylor Swift"),
+            vec!["Fan of Taylor Swift"]
+        );
+        assert_eq!(
+            values("i play goal defence for the uni netball team"),
+            vec!["Plays netball (goal defence for the uni netball team)"]
+        );
+        assert_eq!(
+            values("I joined the chess club in Lund, we meet on Tuesdays"),
+            vec!["Member of a chess club"]
+        );
+        assert!(values("I joined a WhatsApp group for parents").is_empty());
+        assert_eq!(
+            values("I'm goalkeeper in the U19 water polo team"),
+            vec!["Plays water polo (goalkeeper in the U19 water polo team)"]
+        );
+    }
+
+    #[test]
+    fn a_fan_clause_after_an_emoji() {
+        assert_eq!(
+            values("My boss is a massive Leeds fan 😂 As a Wolves fan I need a comeback"),
+            vec!["Wolves fan"]
+        );
     }
 }

@@ -258,7 +258,12 @@ fn parenthetical_kind(scan: &Scan, i: usize) -> Option<String> {
 
 fn add_relative(scan: &mut Scan, label: &str, partner: bool, modifiers: &[String], name: &Phrase) {
     let late = modifiers.iter().any(|m| m == "late")
-        || (name.end..name.end + 4).any(|k| matches!(scan.s.lower(k), "died" | "passed"));
+        || (name.end..name.end + 4).any(|k| {
+            matches!(
+                scan.s.lower(k),
+                "died" | "passed" | "death" | "funeral" | "grave" | "memorial"
+            )
+        });
     let ex = modifiers.iter().any(|m| m == "ex" || m == "ex-");
     let label = if late {
         format!("Late {}", label.to_lowercase())

@@ -9,7 +9,7 @@ use crate::extract::lexicon::{self, CONDITION_ADJECTIVES, CONDITIONS, DIETS};
 use crate::extract::phrases::is_punct;
 
 pattern!(
-    HAVE = r"\bi (?:have|have had|was diagnosed with|got diagnosed with|have been diagnosed with|suffer from|live with|am living with|deal with|struggle with|am on medication for|take medication for|am being treated for)\b(?: (?:a|an|mild|severe|chronic|bad|diagnosed|some|really|quite)\b)*"
+    HAVE = r"\bi (?:just |recently |also |finally |officially )?(?:have|have had|was diagnosed with|was just diagnosed with|was recently diagnosed with|got diagnosed with|have been diagnosed with|suffer from|live with|am living with|deal with|struggle with|am on medication for|take medication for|am being treated for)\b(?: (?:a|an|mild|severe|chronic|bad|diagnosed|some|really|quite)\b)*"
 );
 pattern!(
     BEING = r"\b(?:i am|being|as an?|i was born|i have always been|i have been|i became) (?:a |an |also |very |mildly |severely |pretty )?"
@@ -24,7 +24,7 @@ pattern!(
     WEAR = r"\b(?:i|and) (wear|use|need) (hearing aids?|a hearing aid|a cpap|a wheelchair|a cane|a prosthetic|an insulin pump|a pacemaker)\b"
 );
 pattern!(
-    DIET = r"\b(?:i am|i have been|i went|i became|i turned|i have gone|i am now|we are|we are a|i am a|we are all|being|as an?|i was|i used to be|i stayed|i have stayed)\b((?: (?:fully|strictly|mostly|now|completely|pretty much|still|a|an|also|basically|recently|finally|not|no longer|never)\b)*) (\S+)"
+    DIET = r"\b(?:i am|i have been|i went|i became|i turned|i have gone|i am now|we are|we are a|i am a|we are all|being|as an?|i was|i used to be|i stayed|i have stayed|but still|and still|but now|and now|but i am|and i am)\b((?: (?:fully|strictly|mostly|now|completely|pretty much|still|a|an|also|basically|recently|finally|not|no longer|never)\b)*) (\S+)"
 );
 pattern!(
     DO_NOT_EAT = r"\bi (?:do not|never|can not|cannot|no longer|stopped eating|gave up) (?:eat |eating |drink |drinking )?(meat|pork|beef|fish|seafood|dairy|gluten|eggs|shellfish|red meat|alcohol|sugar|caffeine)\b"
@@ -50,6 +50,8 @@ pattern!(
 pattern!(
     SIGN_LANGUAGE = r"\b(?:i|and) (?:use|sign|know|speak|am fluent in) (bsl|asl|auslan|lsf|dgs|lsq|nzsl|isl|sign language)\b"
 );
+
+pattern!(MY_CONDITION = r"\bmy (?:mild |severe |chronic |diagnosed )?");
 
 pub fn find(scan: &mut Scan) {
     conditions(scan);
@@ -116,6 +118,19 @@ fn conditions(scan: &mut Scan) {
             };
             scan.add(Category::Health, None, more, false);
             k += m;
+        }
+    }
+    // "for my type 2 diabetes", "my asthma flares up": only the user's own condition
+    // is theirs to call "my".
+    for hit in scan.hits(&MY_CONDITION) {
+        if scan.handed_over(hit.start) || scan.ctx.roleplay {
+            continue;
+        }
+        if let Some((label, _)) = lookup(scan, hit.end, &CONDITIONS)
+            && !label.starts_with("Wears")
+            && !label.starts_with("Has")
+        {
+            scan.add(Category::Health, None, label, false);
         }
     }
     for hit in scan.hits(&BEING) {
@@ -637,6 +652,13 @@ mod tests {
         assert!(f[0].ended);
         assert_eq!(f[0].slot, Some("diet"));
         assert!(values("I'm not vegan").is_empty());
+        let f = facts("so I'm not vegan anymore (iron was low) but still vegetarian");
+        assert_eq!(
+            f.iter()
+                .map(|f| (f.value.as_str(), f.ended))
+                .collect::<Vec<_>>(),
+            vec![("Vegan", true), ("Vegetarian", false)]
+        );
         let f = facts("I went fully vegan last month (was vegetarian for years)");
         assert_eq!(
             f.iter()
@@ -687,5 +709,22 @@ mod tests {
         );
         assert!(values("my friend speaks Dutch").is_empty());
         assert!(values("Translate this into Polish").is_empty());
+    }
+
+    #[test]
+    fn conditions_reported_or_possessed() {
+        assert_eq!(
+            values("The doctor says I have high cholesterol."),
+            vec!["High cholesterol"]
+        );
+        assert_eq!(
+            values("I take metformin every morning for my type 2 diabetes"),
+            vec!["Type 2 diabetes", "Takes metformin"]
+        );
+        assert_eq!(
+            values("I was just diagnosed with celiac disease."),
+            vec!["Celiac disease"]
+        );
+        assert!(values("my son's asthma is worse").is_empty());
     }
 }

@@ -17,10 +17,19 @@ pattern!(
     WORK_AT = r"\bi (?:also |still |currently |now |mostly |mainly |actually |just |no longer |do not |never )?(work|am working|have been working|have worked|worked|started working|used to work)(?: (?:saturdays|sundays|weekends|nights|part-time|full-time|remotely|remote|freelance|shifts|there|mostly|mainly|now|currently|part time|full time)\b)? (?:at|for|with)\b"
 );
 pattern!(
+    AS_A = r"(?:(?:^|, |\( )as|(?:question|one|q|note|hello|hi|greetings|here) from) (?:a|an)\b"
+);
+pattern!(
+    OPENING = r"\bi am (?:finally |officially |soon |about to be |)(opening|starting|launching|setting up) (?:my own|my|our own|a|an|our) ((?:\S+ ){0,3}?)(business|company|shop|store|restaurant|cafe|café|bakery|bar|studio|practice|firm|agency|clinic|farm|salon|gym|startup|start-up|consultancy|nonprofit|charity|brewery|school|daycare|label|podcast|channel)\b"
+);
+pattern!(
+    YEAR_OF_STUDY = r"\b(first|second|third|fourth|fifth|final|last|\d(?:st|nd|rd|th)) year (?:of |studying )?((?:\S+ ){1,3}?)(?:student )?(?:at|in) "
+);
+pattern!(
     WORK_IN = r"\b(?:i|and) (?:also |currently |now |still )?(?:work|am working|have worked|have been working) in (marketing|finance|tech|technology|healthcare|health care|sales|education|retail|hospitality|construction|logistics|insurance|banking|consulting|it|hr|human resources|law|media|publishing|government|research|advertising|real estate|accounting|engineering|pharma|nonprofits|the nonprofit sector|fashion|film|tv|television|journalism|software|cybersecurity|security|manufacturing|agriculture|aviation|mining|energy|oil and gas|telecoms|social care|social work|childcare|public health|policy|academia|recruitment|procurement|operations|product|design|ux|data|customer service|customer support|events|tourism|the restaurant industry|gaming|games)\b"
 );
 pattern!(
-    STARTED_AT = r"\bi (?:just |recently |have |finally )?(?:started at|started with|got a job at|got a job with|got hired at|got hired by|was hired at|was hired by|signed with|accepted an offer from|accepted a job at|accepted a position at|landed a job at|joined the team at)\b"
+    STARTED_AT = r"\bi (?:just |recently |have |finally )?(?:started at|started with|got a job at|got a job with|got hired at|got hired by|was hired at|was hired by|signed with|accepted an offer from|accepted an offer at|accepted an offer with|accepted a job at|accepted a job with|accepted a position at|landed a job at|took a job at|joined the team at)\b"
 );
 pattern!(
     LEFT = r"\bi (?:am leaving|left|quit|resigned from|was laid off from|got laid off from|was let go from|retired from|am quitting|have left|just left|have quit|am resigning from|handed in my notice at)\b(?: my (?:job|position|role) at)?"
@@ -51,6 +60,7 @@ pub fn find(scan: &mut Scan) {
     roles(scan);
     employers(scan);
     businesses(scan);
+    openings(scan);
     teaching(scan);
     education(scan);
 }
@@ -146,6 +156,14 @@ pub fn role_from(scan: &mut Scan, i: usize, ended: bool) -> Option<Phrase> {
     Some(role)
 }
 
+/// The sentence has a first-person word, so "as a nurse" describes the writer.
+fn speaks_as_self(scan: &Scan) -> bool {
+    scan.s
+        .tokens
+        .iter()
+        .any(|t| matches!(t.lower.as_str(), "i" | "my" | "me"))
+}
+
 /// Skips "a university hospital" / "the audit team" up to the next preposition.
 fn skip_lowercase_phrase(scan: &Scan, mut k: usize) -> usize {
     while k < scan.s.len()
@@ -175,6 +193,12 @@ fn org(scan: &Scan, i: usize) -> Option<Phrase> {
 }
 
 fn roles(scan: &mut Scan) {
+    // "As a nurse, I…", "quick question from a vet in Eldoret".
+    for hit in scan.hits(&AS_A) {
+        if scan.about_user(hit.start) && (scan.ctx.trusted || speaks_as_self(scan)) {
+            role_from(scan, hit.end, false);
+        }
+    }
     for hit in scan.hits(&ROLE_INTRO) {
         if !scan.about_user(hit.start) {
             continue;
@@ -283,6 +307,10 @@ fn employers(scan: &mut Scan) {
                 format!("Works at {}", org.text),
                 false,
             );
+            // "…at Shopify as a staff engineer"
+            if scan.s.lower(org.end) == "as" {
+                role_from(scan, org.end + 1, false);
+            }
         }
     }
     for hit in scan.hits(&LEFT) {
@@ -480,6 +508,47 @@ fn businesses(scan: &mut Scan) {
                 );
             }
         }
+    }
+}
+
+fn openings(scan: &mut Scan) {
+    for hit in scan.hits(&OPENING) {
+        if !scan.about_user(hit.start) || scan.polarity(hit.start) == Polarity::Negated {
+            continue;
+        }
+        let Some(what) = phrases::object_at(scan.s, hit.start + 3, 12) else {
+            continue;
+        };
+        let verb = hit
+            .group(1)
+            .map(|g| phrases::capitalise(scan.s.lower(g.start)))
+            .unwrap_or_default();
+        scan.add(
+            Category::Goals,
+            None,
+            format!("{verb} {}", what.text),
+            false,
+        );
+    }
+    for hit in scan.hits(&YEAR_OF_STUDY) {
+        let (Some(year), Some(field)) = (hit.group(1), hit.group(2)) else {
+            continue;
+        };
+        let by_user = scan.ctx.trusted || speaks_as_self(scan);
+        if !by_user || !scan.about_user(hit.start) {
+            continue;
+        }
+        let Some(place) = org(scan, hit.end) else {
+            continue;
+        };
+        let field = scan.s.span_text(field.start, field.end);
+        let year = scan.s.lower(year.start).to_owned();
+        scan.add(
+            Category::Work,
+            None,
+            format!("Studies {field} at {} ({year} year)", place.text),
+            false,
+        );
     }
 }
 
@@ -1039,6 +1108,41 @@ mod tests {
         assert_eq!(
             values("I go to the Gymnasium Rämibühl in Zürich"),
             vec!["Attends Gymnasium Rämibühl in Zürich"]
+        );
+    }
+
+    #[test]
+    fn more_ways_to_say_what_one_does() {
+        let v = values("Quick one from a small-animal vet in Kisumu (I work at Lakeview Clinic).");
+        assert!(v.contains(&"Small-animal vet".to_owned()), "{v:?}");
+        assert!(v.contains(&"Lives in Kisumu".to_owned()), "{v:?}");
+        assert_eq!(values("As a nurse, I see this a lot"), vec!["Nurse"]);
+        assert!(values("As a kid I loved trains").is_empty());
+        assert_eq!(
+            values("I am a retired schoolteacher"),
+            vec!["Retired schoolteacher"]
+        );
+        assert_eq!(
+            values("I'm opening my own clinic in Kisumu next year!"),
+            vec!["Opening their own clinic in Kisumu"]
+        );
+        let ctx = Context {
+            trusted: true,
+            ..Context::default()
+        };
+        let v: Vec<String> = facts_in("20, second year medicine at Leeds.", ctx)
+            .into_iter()
+            .map(|f| f.value)
+            .collect();
+        assert!(
+            v.contains(&"Studies medicine at Leeds (second year)".to_owned()),
+            "{v:?}"
+        );
+        let v = values("I just accepted an offer at Kestrel Labs as a staff engineer!");
+        assert!(
+            v.contains(&"Works at Kestrel Labs".to_owned())
+                && v.contains(&"Staff engineer".to_owned()),
+            "{v:?}"
         );
     }
 }
