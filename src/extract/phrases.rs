@@ -112,6 +112,7 @@ pub fn place_at(s: &Sentence, i: usize) -> Option<Phrase> {
     )?;
     let first = s.lower(start);
     if DEMONYMS.contains(first)
+        || lexicon::TOOLS.contains(first)
         || lexicon::language_at(&[first]).is_some()
         || (COMMON_WORDS.contains(first) && !(s.is_capitalised(start) && end > start + 1))
         || first.chars().all(|c| c.is_ascii_digit())

@@ -63,6 +63,9 @@ pub fn first_person(note: &str) -> String {
         ("user's ", "my "),
         ("The user ", "I "),
         ("User ", "I "),
+        // In a saved memory, "they" is the user (with whoever was just named).
+        ("They ", "We "),
+        ("they ", "we "),
     ]
     .iter()
     .fold(trimmed.to_owned(), |acc, (from, to)| {

@@ -272,11 +272,14 @@ pub fn find_facts(s: &Sentence, ctx: Context) -> Vec<Finding> {
     scan.found
 }
 
+/// "Moved to Leeds" → "moved to Leeds"; acronyms ("ICU nurse") stay as they are.
 fn lowercase_first(text: &str) -> String {
     let mut chars = text.chars();
-    match chars.next() {
-        Some(c) => c.to_lowercase().chain(chars).collect(),
-        None => String::new(),
+    match (chars.next(), text.chars().nth(1)) {
+        (Some(c), Some(second)) if !second.is_uppercase() => {
+            c.to_lowercase().chain(chars).collect()
+        }
+        _ => text.to_owned(),
     }
 }
 

@@ -21,7 +21,7 @@ pattern!(
     MARRIED_TO = r"\b(?:i am |i have been |i got |been |am |happily )?(married|engaged) to (?:my (?:girlfriend|boyfriend|partner|fiance|fiancé|fiancee|fiancée|gf|bf|love) )?(\S+)"
 );
 pattern!(
-    PARTNER_IS = r"\b(?:my )?(wife|husband|partner|boyfriend|girlfriend|fiance|fiancé|fiancee|fiancée|spouse)(?: 's name)? is (\S+)"
+    PARTNER_IS = r"\b(?:my )?(wife|husband|partner|boyfriend|girlfriend|fiance|fiancé|fiancee|fiancée|spouse)(?: 's name)? is (?:named |called )?(\S+)"
 );
 pattern!(
     BROKE_UP =

@@ -16,6 +16,12 @@ pattern!(
 pattern!(
     BOUGHT_HOME = r"\b(?:i|we) (?:just |recently |finally )?(?:bought|rent|are renting|am renting|own) (?:a|an|our|my) (?:first |new |little |small )?(?:house|home|flat|apartment|condo|place|cottage|townhouse) (?:in|near|outside)\b"
 );
+pattern!(
+    BACK_HOME = r"\b(?:i am|we are|i have been|we have been)? ?(?:now |finally )?back (?:home )?(?:in|to)\b"
+);
+pattern!(
+    WORKING_IN = r"(?:\bi|\band|,) (?:currently |now |also )?(?:work|am working|working|have been working) in\b"
+);
 pattern!(BASED = r"\bbased (?:in|out of)\b");
 pattern!(LIVING = r"\bliving in\b");
 pattern!(HERE_IN = r"\bhere in\b");
@@ -61,6 +67,14 @@ fn home(scan: &mut Scan) {
         .any(|w| scan.s.norm.split(' ').any(|t| t == *w));
         if !visiting {
             spots.push((hit.start, hit.end));
+        }
+    }
+    for pattern in [&BACK_HOME, &WORKING_IN] {
+        for hit in scan.hits(pattern) {
+            // Only a capitalised place: "working in Riyadh", not "working in retail".
+            if subject_is_user(scan, hit.start) && scan.s.is_capitalised(hit.end) {
+                spots.push((hit.start, hit.end));
+            }
         }
     }
     for pattern in [&BASED, &LIVING] {
@@ -109,7 +123,7 @@ fn place_after(scan: &Scan, i: usize) -> Option<phrases::Phrase> {
 /// Whether the nearest subject before token `i` is the user: "I'm a nurse based in
 /// Cork" yes, "my son Daisuke lives in…", "she is living in…" no.
 pub fn subject_is_user(scan: &Scan, i: usize) -> bool {
-    if scan.ctx.trusted && i <= 1 {
+    if (scan.ctx.trusted && i <= 1) || matches!(scan.s.lower(i), "i" | "we") {
         return true;
     }
     for k in (0..i).rev() {
@@ -261,5 +275,23 @@ mod tests {
             values("I grew up on a farm in Iowa"),
             vec!["Grew up in Iowa"]
         );
+    }
+
+    #[test]
+    fn back_home_and_working_abroad() {
+        assert_eq!(
+            values("My contract ended and I'm back home in Cebu City now!"),
+            vec!["Lives in Cebu City"]
+        );
+        assert_eq!(
+            values("I'm a nurse working in Doha on a contract"),
+            vec!["Nurse", "Lives in Doha"]
+        );
+        assert!(
+            !values("I work in Excel all day")
+                .iter()
+                .any(|v| v.starts_with("Lives"))
+        );
+        assert!(values("my sister is back in Lima").is_empty());
     }
 }

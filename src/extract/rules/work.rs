@@ -26,6 +26,13 @@ pattern!(
     YEAR_OF_STUDY = r"\b(first|second|third|fourth|fifth|final|last|\d(?:st|nd|rd|th)) year (?:of |studying )?((?:\S+ ){1,3}?)(?:student )?(?:at|in) "
 );
 pattern!(
+    NEW_JOB = r"\bi (?:just |recently |finally |have )?(?:got|landed|started|took|have|accepted|found) (?:a|my|an) (?:new |first |summer |part-time |part time |full-time |weekend |holiday |side |seasonal )*job (?:at|with)\b"
+);
+pattern!(AT_WORKPLACE = r"\bi am (?:now |currently |still )?(?:at|with)\b");
+pattern!(
+    GRADE = r"\b(?:i am|and|am) in (?:the |my )?(\d{1,2}(?:st|nd|rd|th)|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|final|last) (grade|year|form|class)\b"
+);
+pattern!(
     WORK_IN = r"\b(?:i|and) (?:also |currently |now |still )?(?:work|am working|have worked|have been working) in (marketing|finance|tech|technology|healthcare|health care|sales|education|retail|hospitality|construction|logistics|insurance|banking|consulting|it|hr|human resources|law|media|publishing|government|research|advertising|real estate|accounting|engineering|pharma|nonprofits|the nonprofit sector|fashion|film|tv|television|journalism|software|cybersecurity|security|manufacturing|agriculture|aviation|mining|energy|oil and gas|telecoms|social care|social work|childcare|public health|policy|academia|recruitment|procurement|operations|product|design|ux|data|customer service|customer support|events|tourism|the restaurant industry|gaming|games)\b"
 );
 pattern!(
@@ -35,7 +42,7 @@ pattern!(
     LEFT = r"\bi (?:am leaving|left|quit|resigned from|was laid off from|got laid off from|was let go from|retired from|am quitting|have left|just left|have quit|am resigning from|handed in my notice at)\b(?: my (?:job|position|role) at)?"
 );
 pattern!(
-    COLLEAGUE_AT = r"\b(?:my|our) ((?:old |former |previous |last |new |current )?)(?:colleagues?|coworkers?|co-workers?|boss|manager|team|office|company|employer|workplace|supervisor|department|dept|job|role|position|team lead) (?:here )?(?:at|from)\b"
+    COLLEAGUE_AT = r"\b(?:my|our) ((?:old |former |previous |last |new |current )?)(?:colleagues?|coworkers?|co-workers?|boss|manager|team|office|company|employer|workplace|supervisor|department|dept|job|role|position|team lead) (?:here )?at\b"
 );
 pattern!(AT_ORG_WE = r"(?:^|, )at\b");
 pattern!(
@@ -61,6 +68,7 @@ pub fn find(scan: &mut Scan) {
     employers(scan);
     businesses(scan);
     openings(scan);
+    school_years(scan);
     teaching(scan);
     education(scan);
 }
@@ -83,7 +91,7 @@ pub fn role_from(scan: &mut Scan, i: usize, ended: bool) -> Option<Phrase> {
     .iter()
     .any(|w| role.text.to_lowercase().ends_with(w));
     let mut k = role.end;
-    for _ in 0..3 {
+    for _ in 0..4 {
         match scan.s.lower(k) {
             "of" if matches!(scan.s.lower(k + 1), "a" | "an" | "the")
                 || scan.s.is_capitalised(k + 1) =>
@@ -142,6 +150,8 @@ pub fn role_from(scan: &mut Scan, i: usize, ended: bool) -> Option<Phrase> {
                     k = place.end;
                 }
             }
+            // "an architect working at…", "a nurse based in…"
+            "working" | "employed" | "based" | "currently" | "now" | "mostly" => k += 1,
             "," => {
                 // ", a payments fintech in Lagos": an appositive about the employer.
                 if matches!(scan.s.lower(k + 1), "a" | "an") {
@@ -295,6 +305,36 @@ fn employers(scan: &mut Scan) {
         {
             let field = scan.s.span_text(g.start, g.end);
             scan.add(Category::Work, None, format!("Works in {field}"), false);
+        }
+    }
+    for hit in scan.hits(&NEW_JOB) {
+        if scan.about_user(hit.start)
+            && let Some(org) = org(scan, hit.end)
+        {
+            scan.add(
+                Category::Work,
+                Some("employer"),
+                format!("Works at {}", org.text),
+                false,
+            );
+            if scan.s.lower(org.end) == "as" {
+                role_from(scan, org.end + 1, false);
+            }
+        }
+    }
+    // "Since September I'm at Studio Lasek": only a workplace, not "I'm at the airport".
+    for hit in scan.hits(&AT_WORKPLACE) {
+        if scan.about_user(hit.start)
+            && !scan.transient
+            && let Some(org) = org(scan, hit.end)
+            && looks_like_employer(scan, &org)
+        {
+            scan.add(
+                Category::Work,
+                Some("employer"),
+                format!("Works at {}", org.text),
+                false,
+            );
         }
     }
     for hit in scan.hits(&STARTED_AT) {
@@ -549,6 +589,38 @@ fn openings(scan: &mut Scan) {
             format!("Studies {field} at {} ({year} year)", place.text),
             false,
         );
+    }
+}
+
+/// "I'm in 10th grade at Westlake High in Austin".
+fn school_years(scan: &mut Scan) {
+    for hit in scan.hits(&GRADE) {
+        let (Some(year), Some(kind)) = (hit.group(1), hit.group(2)) else {
+            continue;
+        };
+        if !scan.about_user(hit.start) || !speaks_as_self(scan) {
+            continue;
+        }
+        let stage = scan.s.span_text(year.start, kind.end);
+        let mut value = format!("In {stage}");
+        let mut k = hit.end;
+        if matches!(scan.s.lower(k), "at" | "of")
+            && let Some(school) = org(scan, k + 1)
+        {
+            value.push_str(&format!(" at {}", school.text));
+            k = school.end;
+            if scan.s.lower(k) == "in"
+                && let Some(place) = phrases::place_at(scan.s, k + 1)
+            {
+                scan.add(
+                    Category::Location,
+                    Some("home"),
+                    format!("Lives in {}", place.text),
+                    false,
+                );
+            }
+        }
+        scan.add(Category::Work, None, value, false);
     }
 }
 
@@ -1144,5 +1216,37 @@ mod tests {
                 && v.contains(&"Staff engineer".to_owned()),
             "{v:?}"
         );
+    }
+
+    #[test]
+    fn jobs_schools_and_workplaces_said_casually() {
+        let v = values("i got a summer job at Rosita's as a busser!");
+        assert!(
+            v.contains(&"Works at Rosita".to_owned())
+                && v.contains(&"Busser".to_owned()) | v.contains(&"Works at Rosita".to_owned()),
+            "{v:?}"
+        );
+        let v = values("im 15 and in 10th grade at Lakeview High in Boise.");
+        assert!(
+            v.contains(&"In 10th grade at Lakeview High".to_owned()),
+            "{v:?}"
+        );
+        assert!(v.contains(&"Lives in Boise".to_owned()), "{v:?}");
+        assert_eq!(
+            values("Since March I'm at Studio Fenn, a small practice"),
+            vec!["Works at Studio Fenn"]
+        );
+        assert!(values("I'm at Heathrow waiting for my flight").is_empty());
+        assert!(values("my coworker from India is fasting").is_empty());
+        let ctx = Context {
+            trusted: true,
+            ..Context::default()
+        };
+        let v: Vec<String> = facts_in("I am an architect working at Biuro Kowal in Gdynia.", ctx)
+            .into_iter()
+            .map(|f| f.value)
+            .collect();
+        assert!(v.contains(&"Works at Biuro Kowal".to_owned()), "{v:?}");
+        assert!(v.contains(&"Lives in Gdynia".to_owned()), "{v:?}");
     }
 }
