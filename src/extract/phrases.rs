@@ -389,7 +389,26 @@ pub fn role_at(s: &Sentence, i: usize) -> Option<Phrase> {
         if is_punct(w) || NP_STOPS.contains(&w) || !s.is_word(end) {
             break;
         }
-        if end > start && w.len() > 4 && w.ends_with("ing") {
+        // "a nurse living in…" ends at "living"; "a machine learning engineer" does not.
+        let next = s.lower(end + 1);
+        let participle = next.is_empty()
+            || is_punct(next)
+            || matches!(
+                next,
+                "in" | "at"
+                    | "for"
+                    | "with"
+                    | "on"
+                    | "from"
+                    | "to"
+                    | "as"
+                    | "the"
+                    | "a"
+                    | "an"
+                    | "my"
+                    | "and"
+            );
+        if end > start && w.len() > 4 && w.ends_with("ing") && participle {
             break;
         }
         end += 1;
@@ -768,6 +787,16 @@ mod tests {
         assert_eq!(
             object_at(&s, i, 12).map(|p| p.text),
             Some("study law".to_owned())
+        );
+    }
+
+    #[test]
+    fn gerunds_inside_occupations() {
+        let (s, i) = at("I got a job as a machine learning engineer at Nokia", "a");
+        let i = i + 3;
+        assert_eq!(
+            role_at(&s, i).map(|p| p.text),
+            Some("machine learning engineer".to_owned())
         );
     }
 }

@@ -290,9 +290,35 @@ fn pastimes(scan: &mut Scan) {
         let found = starts
             .iter()
             .find_map(|&k| hobby_at(scan, k).filter(|(_, e)| *e >= g.end));
-        let Some((hobby, end)) = found else { continue };
-        let (tail, _) = hobby_tail(scan, end);
-        add_interest(scan, phrases::capitalise(&format!("{hobby}{tail}")), false);
+        match found {
+            Some((hobby, end)) => {
+                let (tail, _) = hobby_tail(scan, end);
+                add_interest(scan, phrases::capitalise(&format!("{hobby}{tail}")), false);
+            }
+            None => {
+                // "Been whittling for about 40 years": a pastime not in the list, kept
+                // when it comes with a long duration.
+                let gerund = scan.s.lower(g.start).to_owned();
+                let for_years = matches!(scan.s.lower(g.end), "for" | "since")
+                    && (g.end..g.end + 5).any(|k| {
+                        matches!(
+                            scan.s.lower(k),
+                            "years"
+                                | "decades"
+                                | "school"
+                                | "uni"
+                                | "university"
+                                | "college"
+                                | "childhood"
+                                | "forever"
+                                | "ages"
+                        )
+                    });
+                if for_years && !NOT_PASTIMES.contains(&gerund.as_str()) && gerund.len() > 5 {
+                    add_interest(scan, phrases::capitalise(&gerund), false);
+                }
+            }
+        }
     }
     for hit in scan.hits(&TOOK_UP) {
         if !scan.about_user(hit.start) || scan.polarity(hit.start) == Polarity::Negated {
@@ -375,7 +401,8 @@ fn pastimes(scan: &mut Scan) {
             end += 1;
         }
         let rest = scan.s.span_text(g.end, end);
-        let regular = [
+        // A habit, not a one-off: said with a frequency anywhere in the sentence.
+        const HABITUAL: &[&str] = &[
             "every",
             "most",
             "weekly",
@@ -392,9 +419,19 @@ fn pastimes(scan: &mut Scan) {
             "marathons",
             "ultras",
             "races",
-        ]
-        .iter()
-        .any(|w| rest.to_lowercase().split(' ').any(|t| t == *w));
+            "often",
+            "usually",
+            "always",
+            "whenever",
+            "off",
+            "sundays",
+            "saturdays",
+            "mornings",
+            "evenings",
+            "years",
+            "religiously",
+        ];
+        let regular = scan.s.norm.split(' ').any(|t| HABITUAL.contains(&t));
         if !regular {
             continue;
         }
@@ -523,6 +560,98 @@ fn pastimes(scan: &mut Scan) {
         add_interest(scan, value, false);
     }
 }
+
+/// Gerunds that say how long something has been going on without being a pastime.
+const NOT_PASTIMES: &[&str] = &[
+    "working",
+    "living",
+    "feeling",
+    "trying",
+    "thinking",
+    "using",
+    "going",
+    "getting",
+    "having",
+    "dealing",
+    "struggling",
+    "waiting",
+    "looking",
+    "suffering",
+    "taking",
+    "dating",
+    "seeing",
+    "learning",
+    "studying",
+    "teaching",
+    "waking",
+    "sleeping",
+    "eating",
+    "drinking",
+    "smoking",
+    "vaping",
+    "coming",
+    "putting",
+    "paying",
+    "saving",
+    "renting",
+    "commuting",
+    "driving",
+    "telling",
+    "asking",
+    "talking",
+    "wondering",
+    "planning",
+    "hoping",
+    "considering",
+    "meaning",
+    "married",
+    "doing",
+    "playing",
+    "being",
+    "staying",
+    "caring",
+    "nursing",
+    "raising",
+    "managing",
+    "running",
+    "owning",
+    "selling",
+    "buying",
+    "freelancing",
+    "contracting",
+    "consulting",
+    "volunteering",
+    "coaching",
+    "training",
+    "practicing",
+    "practising",
+    "writing",
+    "programming",
+    "coding",
+    "developing",
+    "designing",
+    "building",
+    "leading",
+    "teaching",
+    "serving",
+    "following",
+    "watching",
+    "ignoring",
+    "avoiding",
+    "missing",
+    "losing",
+    "gaining",
+    "fighting",
+    "recovering",
+    "healing",
+    "bleeding",
+    "coughing",
+    "vomiting",
+    "hurting",
+    "aching",
+    "limping",
+    "crying",
+];
 
 /// Drops "every Friday", "most weekends" from a hobby description.
 fn trim_schedule(text: &str) -> String {
@@ -1065,5 +1194,15 @@ mod tests {
             values("My boss is a massive Leeds fan 😂 As a Wolves fan I need a comeback"),
             vec!["Wolves fan"]
         );
+    }
+
+    #[test]
+    fn long_running_pastimes_outside_the_list() {
+        assert_eq!(
+            values("Been whittling for about 40 years."),
+            vec!["Whittling"]
+        );
+        assert!(values("I've been coughing for two years").is_empty());
+        assert!(values("I've been working for years on this").is_empty());
     }
 }

@@ -395,7 +395,14 @@ pub fn with_subject(text: &str, trusted: bool) -> String {
             .any(|(c, _)| c.split(' ').next() == Some(word))
         || matches!(
             word,
-            "married" | "single" | "divorced" | "separated" | "widowed" | "engaged"
+            "married"
+                | "single"
+                | "divorced"
+                | "separated"
+                | "widowed"
+                | "engaged"
+                | "widower"
+                | "widow"
         );
     let next = s.lower(first + 1);
     if describes_user

@@ -31,7 +31,7 @@ pattern!(
     BROKE_UP_WITH = r"\bi (?:broke up with|split up with|split from|divorced|separated from) (\S+)"
 );
 pattern!(
-    STATUS = r"\bi am (?:now |happily |recently |newly |currently |officially |still )?(?:\d{2} , )?(married|engaged|single|divorced|separated|widowed|a widower|a widow)\b"
+    STATUS = r"\bi am (?:now |happily |recently |newly |currently |officially |still )?(?:\d{2} , )?(married|engaged|single|divorced|separated|widowed|a widower|a widow|widower|widow)\b"
 );
 pattern!(
     DATING = r"\b(?:i am|i have been) (?:in a relationship with|dating|seeing|together with|living with my partner) (\S+)"
@@ -319,7 +319,12 @@ fn appositives(scan: &mut Scan) {
             continue;
         }
         let word = scan.s.lower(i + 3).to_owned();
-        let closes = matches!(scan.s.lower(i + 4), "," | ")" | "." | "");
+        // "Daniel (my husband now!)"
+        let closes = (i + 4..i + 7).any(|k| matches!(scan.s.lower(k), "," | ")" | "." | ""))
+            && matches!(
+                scan.s.lower(i + 4),
+                "," | ")" | "." | "" | "now" | "!" | "of"
+            );
         let Some(name) = phrases::name_at(scan.s, i, false) else {
             continue;
         };
@@ -439,7 +444,7 @@ fn status(scan: &mut Scan) {
                 continue;
             }
             let status = match scan.s.span_text(g.start, g.end).as_str() {
-                "a widower" | "a widow" | "widowed" => "Widowed".to_owned(),
+                "a widower" | "a widow" | "widowed" | "widower" | "widow" => "Widowed".to_owned(),
                 other => phrases::capitalise(other),
             };
             scan.add(Category::Family, Some("relationship"), status, false);
@@ -612,5 +617,23 @@ mod tests {
             values("We just had a baby boy, Oliver!"),
             vec!["Son: Oliver"]
         );
+    }
+
+    #[test]
+    fn asides_and_one_word_statuses() {
+        assert_eq!(
+            values("Daniel (my husband now!) wants a puppy"),
+            vec!["Husband: Daniel"]
+        );
+        assert_eq!(values("Widower."), Vec::<String>::new());
+        let ctx = super::super::Context {
+            trusted: true,
+            ..super::super::Context::default()
+        };
+        let v: Vec<String> = super::super::tests::facts_in("Widower.", ctx)
+            .into_iter()
+            .map(|f| f.value)
+            .collect();
+        assert_eq!(v, vec!["Widowed"]);
     }
 }

@@ -14,7 +14,7 @@ pattern!(
     MOVING = r"\b(?:i|we) (?:am|are) (?:officially |finally |actually )?(?:moving|relocating) (?:back |over )?to\b"
 );
 pattern!(
-    BOUGHT_HOME = r"\b(?:i|we) (?:just |recently |finally )?(?:bought|rent|are renting|am renting|own) (?:a|an|our|my) (?:first |new |little |small )?(?:house|home|flat|apartment|condo|place|cottage|townhouse) (?:in|near|outside)\b"
+    BOUGHT_HOME = r"\b(?:i|we) (?:just |recently |finally |still )?(?:bought|rent|are renting|am renting|own) (?:(?:a|an|our|my) (?:first |new |little |small )?(?:house|home|flat|apartment|condo|place|cottage|townhouse) )?(?:in|near|outside)\b"
 );
 pattern!(
     BACK_HOME = r"\b(?:i am|we are|i have been|we have been)? ?(?:now |finally )?back (?:home )?(?:in|to)\b"
@@ -293,5 +293,13 @@ mod tests {
                 .any(|v| v.starts_with("Lives"))
         );
         assert!(values("my sister is back in Lima").is_empty());
+    }
+
+    #[test]
+    fn renting() {
+        assert_eq!(
+            values("We rent in Brunswick though"),
+            vec!["Lives in Brunswick"]
+        );
     }
 }

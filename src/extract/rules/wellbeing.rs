@@ -9,7 +9,7 @@ use crate::extract::lexicon::{self, CONDITION_ADJECTIVES, CONDITIONS, DIETS};
 use crate::extract::phrases::is_punct;
 
 pattern!(
-    HAVE = r"\bi (?:just |recently |also |finally |officially )?(?:have|have had|get|often get|regularly get|was diagnosed with|was just diagnosed with|was recently diagnosed with|got diagnosed with|have been diagnosed with|suffer from|live with|am living with|deal with|struggle with|am on medication for|take medication for|am being treated for)\b(?: (?:a|an|mild|severe|chronic|bad|diagnosed|some|really|quite)\b)*"
+    HAVE = r"\bi (?:just |recently |also |finally |officially )?(?:have had|have been diagnosed with|have|get|often get|regularly get|was diagnosed with|was just diagnosed with|was recently diagnosed with|got diagnosed with|suffer from|live with|am living with|deal with|struggle with|am on medication for|take medication for|am being treated for)\b(?: (?:a|an|mild|severe|chronic|bad|diagnosed|some|really|quite)\b)*"
 );
 pattern!(
     BEING = r"\b(?:i am|being|as an?|i was born|i have always been|i have been|i became) (?:a |an |also |very |mildly |severely |pretty )?"
@@ -726,5 +726,13 @@ mod tests {
             vec!["Celiac disease"]
         );
         assert!(values("my son's asthma is worse").is_empty());
+    }
+
+    #[test]
+    fn long_standing_conditions_in_the_perfect() {
+        assert_eq!(
+            values("I've had gout for about five years, flares every few months."),
+            vec!["Gout"]
+        );
     }
 }

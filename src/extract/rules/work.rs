@@ -20,7 +20,7 @@ pattern!(
     AS_A = r"(?:(?:^|, |\( )as|(?:question|one|q|note|hello|hi|greetings|here) from) (?:a|an)\b"
 );
 pattern!(
-    OPENING = r"\bi am (?:finally |officially |soon |about to be |)(opening|starting|launching|setting up) (?:my own|my|our own|a|an|our) ((?:\S+ ){0,3}?)(business|company|shop|store|restaurant|cafe|café|bakery|bar|studio|practice|firm|agency|clinic|farm|salon|gym|startup|start-up|consultancy|nonprofit|charity|brewery|school|daycare|label|podcast|channel)\b"
+    OPENING = r"\bi am (?:finally |officially |soon |about to be |)(opening|starting|launching|setting up) (?:my own|our own|(?:a|an|my|our) (?:(?:\S+ ){0,3}?)(?:business|company|shop|store|restaurant|cafe|café|bakery|bar|studio|practice|firm|agency|clinic|farm|salon|gym|startup|start-up|consultancy|nonprofit|charity|brewery|school|daycare|label|podcast|channel)\b)"
 );
 pattern!(
     YEAR_OF_STUDY = r"\b(first|second|third|fourth|fifth|final|last|\d(?:st|nd|rd|th)) year (?:of |studying )?((?:\S+ ){1,3}?)(?:student )?(?:at|in) "
@@ -76,8 +76,7 @@ pub fn find(scan: &mut Scan) {
 /// Occupation from token `i` ("a data analyst at Vahan Freight in Pune"), with the
 /// employer and home that follow it.
 pub fn role_from(scan: &mut Scan, i: usize, ended: bool) -> Option<Phrase> {
-    let role = phrases::role_at(scan.s, i)?;
-    scan.add(Category::Work, Some("job"), role.text.clone(), ended);
+    let mut role = phrases::role_at(scan.s, i)?;
     let studies = [
         "student",
         "undergrad",
@@ -90,6 +89,22 @@ pub fn role_from(scan: &mut Scan, i: usize, ended: bool) -> Option<Phrase> {
     ]
     .iter()
     .any(|w| role.text.to_lowercase().ends_with(w));
+    // "a master student in computer science at Aalto"
+    if studies && scan.s.lower(role.end) == "in" && !scan.s.is_capitalised(role.end + 1) {
+        let mut end = role.end + 1;
+        while end < scan.s.len()
+            && end - role.end <= 4
+            && scan.s.is_word(end)
+            && !matches!(scan.s.lower(end), "at" | "and" | "in" | "from")
+        {
+            end += 1;
+        }
+        if end > role.end + 1 {
+            role.text = format!("{} in {}", role.text, scan.s.span_text(role.end + 1, end));
+            role.end = end;
+        }
+    }
+    scan.add(Category::Work, Some("job"), role.text.clone(), ended);
     let mut k = role.end;
     for _ in 0..4 {
         match scan.s.lower(k) {
@@ -108,6 +123,20 @@ pub fn role_from(scan: &mut Scan, i: usize, ended: bool) -> Option<Phrase> {
                         k = org.end;
                     }
                     _ => k = skip_lowercase_phrase(scan, k + 1),
+                }
+            }
+            // "at a little Italian place in Fitzroy called Nonna Rosa's"
+            "called" | "named" if scan.s.is_capitalised(k + 1) => {
+                if let Some(org) = org(scan, k + 1) {
+                    scan.add(
+                        Category::Work,
+                        Some("employer"),
+                        format!("Works at {}", org.text),
+                        ended,
+                    );
+                    k = org.end;
+                } else {
+                    break;
                 }
             }
             "at" | "with" | "for" => {
@@ -466,9 +495,19 @@ fn looks_like_employer(scan: &Scan, org: &Phrase) -> bool {
         "contract",
         "full",
         "freelance",
+        "opening",
+        "own",
+        "business",
+        "restaurant",
+        "shop",
+        "clinic",
+        "practice",
     ];
     let org_words = org.text.to_lowercase();
-    org_words.split(' ').any(|w| ORG_WORDS.contains(&w))
+    // "Nonna Rosa's", "Chuy's": a business named after its owner.
+    let possessive_name = scan.s.lower(org.end) == "'s";
+    possessive_name
+        || org_words.split(' ').any(|w| ORG_WORDS.contains(&w))
         || scan.s.norm.split(' ').any(|w| JOB_WORDS.contains(&w))
 }
 
@@ -1248,5 +1287,38 @@ mod tests {
             .collect();
         assert!(v.contains(&"Works at Biuro Kowal".to_owned()), "{v:?}");
         assert!(v.contains(&"Lives in Gdynia".to_owned()), "{v:?}");
+    }
+
+    #[test]
+    fn named_workplaces_and_leaving_them() {
+        let v = values("I'm head chef at a little Greek place in Leith called Yia Yia's.");
+        assert!(
+            v.contains(&"Head chef".to_owned()) && v.contains(&"Works at Yia Yia".to_owned()),
+            "{v:?}"
+        );
+        let f = facts("I've left Mama Lou's and I'm opening my own taqueria in Leith next May.");
+        assert!(
+            f.iter().any(|f| f.value == "Works at Mama Lou" && f.ended),
+            "{f:?}"
+        );
+        assert!(
+            f.iter()
+                .any(|f| f.value == "Opening their own taqueria in Leith"),
+            "{f:?}"
+        );
+    }
+
+    #[test]
+    fn students_keep_their_field() {
+        let v = values("I am a master student in data science at Tampere University in Finland.");
+        assert!(
+            v.contains(&"Master student in data science".to_owned()),
+            "{v:?}"
+        );
+        assert!(
+            v.contains(&"Studies at Tampere University".to_owned()),
+            "{v:?}"
+        );
+        assert!(v.contains(&"Lives in Finland".to_owned()), "{v:?}");
     }
 }
