@@ -53,11 +53,11 @@ pub fn consolidate(candidates: Vec<Fact>, settings: &ExtractSettings) -> Vec<Fac
     }
     let mut facts = Vec::new();
     for ((_, slot), groups) in by_slot {
-        let merged: Vec<Fact> = groups.into_iter().map(Group::merge).collect();
+        let merged: Vec<(Fact, Option<NaiveDate>)> = groups.into_iter().map(Group::merge).collect();
         if slot.is_some() {
             facts.extend(resolve_slot(merged));
         } else {
-            facts.extend(merged);
+            facts.extend(merged.into_iter().map(|(f, _)| f));
         }
     }
     drop_stale_notes(&mut facts);
@@ -87,20 +87,31 @@ impl Group {
     /// One fact from the group: the fullest wording (the latest one among equally full
     /// wordings, so "Boyfriend: Sam" becomes "Fiancé: Sam"), the union of dates and
     /// conversations, the most trusted source, and ended if the latest mention says so.
-    fn merge(self) -> Fact {
+    /// Also returns when the fact was last asserted (see [`asserted`]).
+    fn merge(self) -> (Fact, Option<NaiveDate>) {
         let mut members = self.members;
-        members.sort_by(|a, b| a.last_seen.cmp(&b.last_seen).then(a.ended.cmp(&b.ended)));
+        let profile_since = members
+            .iter()
+            .filter(|f| f.source == Source::CustomInstructions)
+            .filter_map(|f| f.first_seen)
+            .min();
+        let said = |f: &Fact| asserted(f, profile_since);
+        members.sort_by(|a, b| said(a).cmp(&said(b)).then(a.ended.cmp(&b.ended)));
+        let last_asserted = members.iter().filter_map(said).max();
         let ended = members.last().is_some_and(|f| f.ended);
+        // "Wife: Ana" says more than "Married to: Ana" or "Partner: Ana".
+        let specific = members.iter().any(|f| !generic_label(&f.value));
+        let eligible = |f: &&Fact| (!f.ended || ended) && (!specific || !generic_label(&f.value));
         let best_len = members
             .iter()
-            .filter(|f| !f.ended || ended)
+            .filter(eligible)
             .map(|f| key_words(f).len())
             .max()
             .unwrap_or(0);
         let representative = members
             .iter()
             .rev()
-            .filter(|f| !f.ended || ended)
+            .filter(eligible)
             .find(|f| key_words(f).len() == best_len)
             .or(members.last())
             .map(|f| (f.value.clone(), f.slot.clone(), f.category));
@@ -132,7 +143,7 @@ impl Group {
                 }
             }
         }
-        Fact {
+        let fact = Fact {
             category,
             slot,
             value,
@@ -147,29 +158,50 @@ impl Group {
                 .unwrap_or(Source::UserMessage),
             previously: Vec::new(),
             ended,
-        }
+        };
+        (fact, last_asserted)
     }
+}
+
+/// When a candidate was last *said*. Custom instructions (`profile_since`: when the
+/// text first appeared) ride along in every
+/// conversation, so their last sighting says nothing about whether they are still
+/// true: they count from when that text first appeared. "I'm not vegan anymore" in
+/// a message then beats a profile that still says "Vegan".
+fn asserted(f: &Fact, profile_since: Option<NaiveDate>) -> Option<NaiveDate> {
+    if f.source == Source::CustomInstructions {
+        profile_since.or(f.first_seen)
+    } else {
+        f.last_seen
+    }
+}
+
+/// Labels that name a relationship without saying which one.
+fn generic_label(value: &str) -> bool {
+    ["Partner: ", "Spouse: ", "Married to: ", "Engaged to: "]
+        .iter()
+        .any(|l| value.starts_with(l))
 }
 
 /// One slot's values: the most recently seen is current (values seen on that same
 /// day stay current beside it), older ones become its `previously`. If the most
 /// recent news is that the value ended, it is kept as a past fact.
-fn resolve_slot(mut values: Vec<Fact>) -> Vec<Fact> {
-    values.sort_by(|a, b| {
-        b.last_seen
-            .cmp(&a.last_seen)
+fn resolve_slot(mut values: Vec<(Fact, Option<NaiveDate>)>) -> Vec<Fact> {
+    values.sort_by(|(a, a_said), (b, b_said)| {
+        b_said
+            .cmp(a_said)
             .then(a.ended.cmp(&b.ended))
             .then(b.first_seen.cmp(&a.first_seen))
             .then(b.mentions.cmp(&a.mentions))
     });
     let mut values = values.into_iter();
-    let Some(mut current) = values.next() else {
+    let Some((mut current, current_said)) = values.next() else {
         return Vec::new();
     };
     let mut out = Vec::new();
     let mut older = Vec::new();
-    for other in values {
-        if !current.ended && !other.ended && other.last_seen == current.last_seen {
+    for (other, other_said) in values {
+        if !current.ended && !other.ended && other_said == current_said {
             out.push(other);
         } else {
             older.push(other);
@@ -287,7 +319,7 @@ fn score(f: &Fact, oldest: Option<NaiveDate>, newest: Option<NaiveDate>) -> f64 
         Category::Preferences | Category::Goals => 0.8,
     };
     let past = if f.ended { -1.0 } else { 0.0 };
-    trust + frequency + recency + importance + past
+    trust + frequency + recency + 1.5 * importance + past
 }
 
 /// The best-ranked facts whose rendered lines fit the line and byte budgets; a fact
@@ -546,6 +578,51 @@ mod tests {
         assert_eq!(facts[0].value, "Pescatarian");
         assert!(!facts[0].ended);
         assert_eq!(facts[0].previously[0].value, "Vegetarian");
+    }
+
+    #[test]
+    fn specific_relationship_labels_win_over_generic_ones() {
+        let facts = consolidate(
+            vec![
+                cand(
+                    Category::Family,
+                    Some("partner"),
+                    "Married to: Noor",
+                    "2024-08-01",
+                    "a",
+                ),
+                cand(
+                    Category::Family,
+                    Some("partner"),
+                    "Wife: Noor",
+                    "2023-01-01",
+                    "b",
+                ),
+            ],
+            &settings(),
+        );
+        assert_eq!(facts.len(), 1);
+        assert_eq!(facts[0].value, "Wife: Noor");
+    }
+
+    #[test]
+    fn a_later_message_overrides_a_standing_profile() {
+        let mut profile = Vec::new();
+        for (day, conv) in [
+            ("2023-01-01", "a"),
+            ("2024-06-01", "b"),
+            ("2025-01-01", "c"),
+        ] {
+            let mut f = cand(Category::Health, Some("diet"), "Vegan", day, conv);
+            f.source = Source::CustomInstructions;
+            profile.push(f);
+        }
+        let mut quit = cand(Category::Health, Some("diet"), "Vegan", "2024-03-01", "q");
+        quit.ended = true;
+        profile.push(quit);
+        let facts = consolidate(profile, &settings());
+        assert_eq!(facts.len(), 1);
+        assert!(facts[0].ended, "{facts:?}");
     }
 
     #[test]

@@ -36,7 +36,9 @@ static FICTION: LazyLock<Option<Regex>> = LazyLock::new(|| {
            dialogue|fanfic|fan\ fiction|plot|tale|ballad|rhyme|rhymes|fiction|skit|play)\b
         |\b(?:bedtime\ story|short\ story|once\ upon\ a\ time|story\ about|story\ where|
             story\ in\ which|story\ set\ in|poem\ about|song\ about|lyrics\ (?:for|about)|
-            plot\ (?:for|about)|a\ character\ who|characters?\ named)\b",
+            plot\ (?:for|about)|a\ character\ who|characters?\ named|
+            in\ my\ (?:story|novel|game|campaign|book|screenplay|script|world|d&d|dnd|fanfic)|
+            (?:playing|play)\ (?:a|my)\ character)\b",
     )
 });
 
@@ -44,7 +46,7 @@ static ROLEPLAY: LazyLock<Option<Regex>> = LazyLock::new(|| {
     compile(
         r"(?x)\b(?:role-?play|roleplay|pretend\ (?:you\ are|to\ be|that|i\ am|we\ are)|
         act\ as|acting\ as|you\ are\ now|stay\ in\ character|in\ character|write\ as\ me|
-        as\ if\ you\ were|as\ if\ i\ were|from\ the\ (?:pov|point\ of\ view|perspective)\ of|
+        as\ if\ you\ were|from\ the\ (?:pov|point\ of\ view|perspective)\ of|
         in\ the\ voice\ of|first-person\ (?:scene|story|narrative|account|monologue)|
         imagine\ (?:you\ are|that\ you|i\ am)|play\ the\ role|you\ play|i\ will\ play|
         let\ us\ play)\b",
@@ -54,13 +56,16 @@ static ROLEPLAY: LazyLock<Option<Regex>> = LazyLock::new(|| {
 static TRANSFORM: LazyLock<Option<Regex>> = LazyLock::new(|| {
     compile(
         r"(?x)\b(?:translate|translating|translation|traduz|traducir|übersetze|proofread|
-        proof-read|proofreading|correct|correcting|corrections?|check\ (?:my|this|the|his|her|their|if)|
+        proof-read|proofreading|correct\ (?:this|my|the|it|me|his|her|their|any|mistakes|errors)|
+        correcting|corrections\ (?:to|on|for)|check\ (?:my|this|the|his|her|their|if)|
         fix\ (?:my|this|the|his|her|their)|edit\ (?:my|this|the)|rewrite|re-write|rephrase|
-        paraphrase|reword|polish|tighten|shorten|simplify|summari[sz]e|summary\ of|tl\ ?dr|
+        paraphrase|reword|polish\ (?:this|my|the|it|up)|tighten\ (?:this|my|the|it|up)|
+        shorten\ (?:this|my|the|it)|simplify\ (?:this|my|the|it)|summari[sz]e|summary\ of|tl\ ?dr|
         respond\ to|reply\ to|answer\ (?:this|the)\ (?:email|message|text|mail)|
         make\ (?:it|this)\ (?:sound\ )?(?:more\ |less\ )?(?:natural|better|formal|professional|friendly|polite|casual)|
         natural\ english|sounds?\ natural|is\ (?:it|this)\ natural|improve\ (?:my|this|the)|
-        grammar|in\ (?:formal|informal)\ register)\b",
+        (?:check|fix|correct)\ (?:the\ |my\ )?grammar|grammar\ (?:check|mistakes|errors)|
+        in\ (?:formal|informal)\ register)\b",
     )
 });
 
@@ -78,7 +83,6 @@ static HYPOTHETICAL: LazyLock<Option<Regex>> = LazyLock::new(|| {
         suppose|supposing|let\ us\ say|say\ i|say\ we|pretend|daydream|daydreaming|
         thought\ experiment|just\ curious|just\ wondering|just\ thinking|thinking\ aloud|
         in\ theory|someday|some\ day|one\ day\ i|i\ wonder|wondering\ (?:if|whether|about)|
-        would\ i|could\ i|should\ i|shall\ i|would\ it|
         thinking\ (?:about|of)\ (?:moving|becoming|switching|getting|quitting|buying|opening|
             starting|going|doing|applying|changing|leaving|studying|retraining|training|
             adopting|selling|relocating)|
@@ -109,9 +113,30 @@ pub fn starts_roleplay(norm: &str) -> bool {
     matches(&ROLEPLAY, norm)
 }
 
-/// Asks to translate, proofread, rewrite, summarise or answer some text.
+/// Asks to translate, proofread, rewrite, summarise or answer some text ("I translate
+/// legal texts" describes a job and is not a request).
 pub fn asks_to_transform(norm: &str) -> bool {
-    matches(&TRANSFORM, norm)
+    transform_start(norm).is_some()
+}
+
+/// Where in `norm` the request to transform text starts: what the user says about
+/// themselves before it ("My home language is Zulu but please check my version")
+/// still counts, what comes after it may be the text itself.
+pub fn transform_start(norm: &str) -> Option<usize> {
+    let re = TRANSFORM.as_ref()?;
+    re.find_iter(norm)
+        .find(|m| !after_subject(norm, m.start()))
+        .map(|m| m.start())
+}
+
+/// Whether the word before byte `at` is a subject pronoun ("I write…", "she translates").
+fn after_subject(norm: &str, at: usize) -> bool {
+    norm[..at].split_whitespace().next_back().is_some_and(|w| {
+        matches!(
+            w,
+            "i" | "we" | "he" | "she" | "they" | "also" | "mostly" | "usually"
+        )
+    })
 }
 
 /// Says the quoted text is the user's own (their bio, self-introduction, CV).
@@ -126,10 +151,14 @@ pub fn is_hypothetical(norm: &str) -> bool {
 
 /// Mentions a passing moment ("today", "this week", "right now").
 pub fn is_transient(norm: &str) -> bool {
+    static PADDED: LazyLock<Vec<String>> = LazyLock::new(|| {
+        super::lexicon::TRANSIENT_MARKERS
+            .iter()
+            .map(|m| format!(" {} ", m.trim()))
+            .collect()
+    });
     let padded = format!(" {norm} ");
-    super::lexicon::TRANSIENT_MARKERS
-        .iter()
-        .any(|m| padded.contains(&format!(" {} ", m.trim())))
+    PADDED.iter().any(|m| padded.contains(m.as_str()))
 }
 
 const QUESTION_OPENERS: &[&str] = &[
@@ -177,20 +206,20 @@ const FILLER_OPENERS: &[&str] = &[
     "good",
 ];
 
-/// Byte ranges of `norm` that ask something: the whole sentence when it opens like a
+/// The byte range of `norm` that asks something: the whole sentence when it opens like a
 /// question ("should I…", "how do I…"), else a trailing clause ending in '?' that
 /// inverts subject and verb ("I live in Graz, do I need a permit?").
-pub fn question_spans(s: &Sentence) -> Vec<Range<usize>> {
+pub fn question_span(s: &Sentence) -> Option<Range<usize>> {
     let first = (0..s.len()).find(|&i| !FILLER_OPENERS.contains(&s.lower(i)));
     let ends_with_question = s.norm.trim_end().ends_with('?');
     if let Some(first) = first
         && QUESTION_OPENERS.contains(&s.lower(first))
         && (ends_with_question || s.lower(first + 1) == "i" || s.lower(first + 2) == "i")
     {
-        return vec![0..s.norm.len()];
+        return Some(0..s.norm.len());
     }
     if !ends_with_question {
-        return Vec::new();
+        return None;
     }
     let clause_start = (0..s.len())
         .rev()
@@ -204,11 +233,7 @@ pub fn question_spans(s: &Sentence) -> Vec<Range<usize>> {
             .collect::<Vec<_>>()
             .windows(2)
             .any(|w| matches!(w, [v, "i"] if QUESTION_OPENERS.contains(v)));
-    if inverted {
-        vec![s.byte_of(clause_start)..s.norm.len()]
-    } else {
-        Vec::new()
-    }
+    inverted.then(|| s.byte_of(clause_start)..s.norm.len())
 }
 
 /// Whether a statement is said as true, denied, or said to be over.
@@ -269,6 +294,10 @@ mod tests {
         assert!(asks_for_fiction(&norm(
             "Write as me, a retired jockey, for my blog"
         )));
+        assert!(asks_for_fiction(&norm(
+            "In my story I'm a wizard living in Oxford"
+        )));
+        assert!(!starts_roleplay(&norm("Explain it as if I were five")));
         assert!(!asks_for_fiction(&norm(
             "I write technical docs for a living"
         )));
@@ -301,6 +330,12 @@ mod tests {
         )));
         assert!(asks_to_transform(&norm("Summarize the following report")));
         assert!(!asks_to_transform(&norm("I moved to Quito last spring")));
+        assert!(!asks_to_transform(&norm("I translate German into Polish")));
+        assert!(!asks_to_transform(&norm(
+            "minor corrections done, now a postdoc"
+        )));
+        let n = norm("My first language is Zulu but can you check my version");
+        assert!(transform_start(&n).is_some_and(|at| at > n.find("zulu").unwrap_or(0)));
     }
 
     #[test]
@@ -320,7 +355,6 @@ mod tests {
         assert!(is_hypothetical(&norm(
             "Just curious, how are salaries in Oslo"
         )));
-        assert!(is_hypothetical(&norm("Should I move to Leeds?")));
         assert!(is_hypothetical(&norm(
             "I'm thinking about switching to nursing"
         )));
@@ -347,10 +381,9 @@ mod tests {
     fn questions() {
         let q = |t: &str| {
             let s = Sentence::parse(t);
-            let spans = question_spans(&s);
-            spans
-                .iter()
-                .map(|r| s.norm[r.clone()].to_owned())
+            question_span(&s)
+                .map(|r| s.norm[r].to_owned())
+                .into_iter()
                 .collect::<Vec<_>>()
         };
         assert_eq!(q("Should I get a second cat?").len(), 1);

@@ -125,7 +125,7 @@ impl FactExtractor {
                 .time
                 .or_else(|| conversation.date())
                 .map(|t: DateTime<Utc>| t.date_naive());
-            let found = user_message_facts(&message.text, date, &mut state);
+            let found = user_message_facts(message.own_text(), date, &mut state);
             self.record_all(found, Source::UserMessage, &conversation.id, date);
         }
     }
@@ -219,9 +219,26 @@ fn user_message_facts(
     let mut found = Vec::new();
     let mut own_text_framing = false;
     let mut third_party_framing = false;
+    let mut previous_len = 0;
     for sentence in text::sentences(&own.text) {
         let prepared = rules::with_subject(&sentence, false);
         let mut parsed = Sentence::parse(&prepared);
+        // "I'm a lawyer. Just kidding, I'm a student": take back the previous sentence.
+        if [
+            "just kidding",
+            "jk",
+            "kidding",
+            "joking",
+            "just joking",
+            "lol jk",
+            "not really",
+        ]
+        .iter()
+        .any(|j| parsed.norm.starts_with(j))
+        {
+            found.truncate(previous_len);
+        }
+        previous_len = found.len();
         if guards::starts_roleplay(&parsed.norm) {
             state.roleplay = true;
         }
@@ -230,15 +247,16 @@ fn user_message_facts(
         }
         own_text_framing |= guards::quotes_own_text(&parsed.norm);
         third_party_framing |= mentions_someone_elses_text(&parsed.norm);
-        let transform = guards::asks_to_transform(&parsed.norm);
-        if transform && let Some((instruction, _)) = prepared.split_once(':') {
+        if guards::asks_to_transform(&parsed.norm)
+            && let Some((instruction, _)) = prepared.split_once(':')
+        {
             // "Translate this: I am a nurse" — what follows the colon is the text.
             parsed = Sentence::parse(instruction);
         }
         let ctx = Context {
             trusted: false,
             fiction: state.fiction,
-            transform,
+            transform_at: guards::transform_start(&parsed.norm),
             roleplay: state.roleplay,
             year,
         };
@@ -399,6 +417,17 @@ mod tests {
             &["My friend asked me to check her bio: 'My name is Yuki Mori. I live in Nara.'"],
         )]);
         assert!(facts.is_empty(), "{facts:?}");
+    }
+
+    #[test]
+    fn a_joke_takes_back_the_previous_sentence() {
+        let facts = run(&[conversation(
+            "a",
+            at(2024, 1, 1),
+            &["I'm a surgeon. Just kidding, I'm a student lol."],
+        )]);
+        assert!(!has(&facts, "Surgeon"), "{facts:?}");
+        assert!(has(&facts, "Student"), "{facts:?}");
     }
 
     #[test]

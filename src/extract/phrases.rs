@@ -112,6 +112,7 @@ pub fn place_at(s: &Sentence, i: usize) -> Option<Phrase> {
     )?;
     let first = s.lower(start);
     if DEMONYMS.contains(first)
+        || lexicon::TOOLS.contains(first)
         || lexicon::language_at(&[first]).is_some()
         || (COMMON_WORDS.contains(first) && !(s.is_capitalised(start) && end > start + 1))
         || first.chars().all(|c| c.is_ascii_digit())
@@ -388,7 +389,26 @@ pub fn role_at(s: &Sentence, i: usize) -> Option<Phrase> {
         if is_punct(w) || NP_STOPS.contains(&w) || !s.is_word(end) {
             break;
         }
-        if end > start && w.len() > 4 && w.ends_with("ing") {
+        // "a nurse living in…" ends at "living"; "a machine learning engineer" does not.
+        let next = s.lower(end + 1);
+        let participle = next.is_empty()
+            || is_punct(next)
+            || matches!(
+                next,
+                "in" | "at"
+                    | "for"
+                    | "with"
+                    | "on"
+                    | "from"
+                    | "to"
+                    | "as"
+                    | "the"
+                    | "a"
+                    | "an"
+                    | "my"
+                    | "and"
+            );
+        if end > start && w.len() > 4 && w.ends_with("ing") && participle {
             break;
         }
         end += 1;
@@ -398,6 +418,50 @@ pub fn role_at(s: &Sentence, i: usize) -> Option<Phrase> {
     }
     let head = s.lower(end - 1).to_owned();
     let words: Vec<&str> = (start..end).map(|j| s.lower(j)).collect();
+    // "a terrible cook", "a good driver": a judgement, not an occupation.
+    const JUDGEMENTS: &[&str] = &[
+        "terrible",
+        "bad",
+        "good",
+        "great",
+        "awful",
+        "horrible",
+        "decent",
+        "lousy",
+        "amazing",
+        "excellent",
+        "poor",
+        "better",
+        "best",
+        "worst",
+        "huge",
+        "big",
+        "natural",
+        "born",
+        "wannabe",
+        "aspiring",
+        "future",
+        "failed",
+        "frustrated",
+        "hopeless",
+        "lazy",
+        "careful",
+        "nervous",
+        "slow",
+        "fast",
+        "messy",
+        "picky",
+        "fussy",
+        "home",
+        "amateur",
+        "hobby",
+        "weekend",
+        "bedroom",
+        "armchair",
+    ];
+    if words.iter().any(|w| JUDGEMENTS.contains(w)) {
+        return None;
+    }
     let caring_parent = matches!(
         head.as_str(),
         "dad" | "mom" | "mum" | "parent" | "mother" | "father" | "homemaker"
@@ -437,7 +501,6 @@ pub fn role_at(s: &Sentence, i: usize) -> Option<Phrase> {
     if end - start == 1 && AMBIGUOUS.contains(&head.as_str()) && !had_article && head != "retired" {
         return None;
     }
-    let mut end = end;
     // "dad of three"
     if s.lower(end) == "of" && is_number_word(s.lower(end + 1)) {
         end += 2;
@@ -724,6 +787,16 @@ mod tests {
         assert_eq!(
             object_at(&s, i, 12).map(|p| p.text),
             Some("study law".to_owned())
+        );
+    }
+
+    #[test]
+    fn gerunds_inside_occupations() {
+        let (s, i) = at("I got a job as a machine learning engineer at Nokia", "a");
+        let i = i + 3;
+        assert_eq!(
+            role_at(&s, i).map(|p| p.text),
+            Some("machine learning engineer".to_owned())
         );
     }
 }

@@ -395,7 +395,7 @@ fn luhn_valid(digits: &[u32]) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// ISO 13616 check: move the first four characters to the end, letters to numbers, mod 97 == 1.

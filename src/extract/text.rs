@@ -255,6 +255,19 @@ pub fn sentences(text: &str) -> Vec<String> {
         let mut start = 0;
         let bytes: Vec<(usize, char)> = line.char_indices().collect();
         for (k, &(at, c)) in bytes.iter().enumerate() {
+            // An emoji followed by a capitalised word ends a sentence too ("lol 😂 As a fan…").
+            if is_emoji(c) {
+                let next_word = bytes.get(k + 1..k + 3).unwrap_or(&[]);
+                if matches!(next_word, [(_, ' '), (_, n)] if n.is_uppercase()) {
+                    let end = at + c.len_utf8();
+                    let piece = line[start..end].trim();
+                    if !piece.is_empty() {
+                        out.push(piece.to_owned());
+                    }
+                    start = end;
+                }
+                continue;
+            }
             if !matches!(c, '.' | '!' | '?') {
                 continue;
             }
@@ -287,6 +300,10 @@ pub fn sentences(text: &str) -> Vec<String> {
         }
     }
     out
+}
+
+fn is_emoji(c: char) -> bool {
+    matches!(u32::from(c), 0x1F300..=0x1FAFF | 0x2600..=0x27BF)
 }
 
 /// One word or punctuation mark of a sentence.

@@ -4,7 +4,7 @@ use super::{Category, Scan};
 use crate::extract::lexicon::DEMONYMS;
 use crate::extract::phrases::{self, is_punct};
 
-pattern!(MY_NAME = r"\bmy (?:full )?name is (\S+)");
+pattern!(MY_NAME = r"\bmy (?:full |real |first )?name (?:is|'s) (\S+)");
 pattern!(
     I_AM = r"^(?:(?:hi|hello|hey|hiya|greetings|ok|okay|so)(?: there)? (?:[,!.] )?)?(?:i am|this is) (\S+)"
 );
@@ -19,12 +19,12 @@ pattern!(
 pattern!(SIGN_OFF = r"\bsign-off (?:is |as |: )?(\S+)");
 pattern!(FROM_TO = r"\bfrom (\S+) to (?:my \S+ )?(\S+)");
 pattern!(AGE = r"\bi am (\d{1,3})\b");
+pattern!(BORN_YEAR = r"\bi was born in ((?:19|20)\d\d)\b");
 pattern!(
     PRONOUNS = r"\b(she/her|he/him|they/them|she/they|he/they|they/she|they/he|xe/xem|ze/zir|ze/hir)(?:/\S+)?\b"
 );
 pattern!(
-    BACKGROUND =
-        r"\b(?:i am|we are both|we are all|as an?|i am half|i am proudly) (\S+)(?: (\S+))?"
+    BACKGROUND = r"\b(?:i am|we are both|we are all|as an?|i am half|i am proudly)(?: a| an)? (\S+)(?: (\S+))?"
 );
 
 pub fn find(scan: &mut Scan) {
@@ -75,7 +75,7 @@ fn names(scan: &mut Scan) {
     for pattern in [&CALLED, &CALL_ME, &GO_BY] {
         for hit in scan.hits(pattern) {
             let Some(g) = hit.group(1) else { continue };
-            if scan.ctx.fiction || scan.ctx.transform || !scan.s.is_capitalised(g.start) {
+            if scan.handed_over(hit.start) || !scan.s.is_capitalised(g.start) {
                 continue;
             }
             if let Some(name) = phrases::name_at(scan.s, g.start, false) {
@@ -160,6 +160,19 @@ fn add_age(scan: &mut Scan, age: i32) {
 }
 
 fn age(scan: &mut Scan) {
+    for hit in scan.hits(&BORN_YEAR) {
+        if let Some(g) = hit.group(1)
+            && scan.about_user(hit.start)
+        {
+            let year = scan.s.lower(g.start).to_owned();
+            scan.add(
+                Category::Identity,
+                Some("birth_year"),
+                format!("Born in {year}"),
+                false,
+            );
+        }
+    }
     for hit in scan.hits(&AGE) {
         let Some(g) = hit.group(1) else { continue };
         if !scan.about_user(hit.start) || scan.transient {
@@ -197,7 +210,7 @@ fn pronouns(scan: &mut Scan) {
     let first_person = scan.ctx.trusted
         || scan.s.norm.contains("my pronouns")
         || scan.s.norm.split(' ').any(|w| w == "i");
-    if !first_person || scan.ctx.fiction {
+    if !first_person || scan.ctx.fiction || scan.ctx.roleplay {
         return;
     }
     for hit in scan.hits(&PRONOUNS) {
@@ -341,5 +354,14 @@ mod tests {
             values("I'm Italian and I love coffee").contains(&"Background: Italian".to_owned())
         );
         assert!(values("I'm Italian food obsessed").is_empty());
+        assert!(
+            values("I'm a Brazilian living in Porto").contains(&"Background: Brazilian".to_owned())
+        );
+        assert_eq!(values("I was born in 1985."), vec!["Born in 1985"]);
+        assert!(
+            !values("I'm Deaf and use BSL")
+                .iter()
+                .any(|v| v.starts_with("Name"))
+        );
     }
 }

@@ -7,15 +7,24 @@ use crate::extract::lexicon::{HOBBIES, TOOLS};
 use crate::extract::phrases::{self, is_punct};
 
 pattern!(
-    PLAY = r"\bi (?:also |still |mostly |regularly |usually )?(play|have played|have been playing|used to play|love playing|enjoy playing|started playing|am playing|play a lot of)\b(?: (?:the|some|in|a lot of|competitive|amateur|club|pickup|pick-up))*"
+    PLAY = r"\bi (?:also |still |mostly |regularly |usually )?(play|have played|have been playing|used to play|love playing|enjoy playing|started playing|am playing|play a lot of)\b(?: (?:the|some|in|a lot of|competitive|amateur|club|pickup|pick-up)\b)*"
 );
 pattern!(
     INTO = r"\bi am (?:really |super |very |quite |totally |so |also |kind of |kinda )?(?:into|obsessed with|passionate about|keen on|hooked on|addicted to|a big fan of|a huge fan of|crazy about|mad about)\b"
 );
+pattern!(
+    LEARNING_TO = r"\bi am (?:also |slowly |finally )?(?:learning|teaching myself) (?:how )?to (surf|swim|sail|ski|snowboard|skate|knit|crochet|sew|paint|draw|code|program|play|dance|sing|cook|bake|climb|ride|drive|fly|dive|row|box|juggle|skateboard|kitesurf|windsurf)\b"
+);
+pattern!(
+    JOINED_CLUB = r"\bi (?:just |recently |also )?(?:joined|am in|am a member of|belong to|go to|attend|sing in|play in) (?:a|the|my|our|a local|the local) ((?:\S+ ){0,2}?)(club|choir|band|orchestra|society|league|group|troupe|ensemble)\b"
+);
+pattern!(
+    TEMPERAMENT = r"\bi am (?:a |an )?(?:total |real |such a |definitely a |more of an? |very much an? )?(night owl|early bird|morning person|evening person|introvert|extrovert|ambivert)\b"
+);
 pattern!(ENJOY = r"\bi (?:really |absolutely |also )?(?:love|enjoy|like)\b");
 pattern!(BEEN_DOING = r"\b(?:i have been|i have|i had been) (?:\S+ )?(\S+ing)\b");
 pattern!(
-    TOOK_UP = r"\bi (?:have |had )?(?:also )?(?:kept up|took up|picked up|got into|am getting back into|got back into|am back into|do|practice|practise|go|started|have started|have been doing|have been practicing|have been practising|am doing)\b(?: (?:some|a lot of|a bit of|basically|regular|weekly))*"
+    TOOK_UP = r"\bi (?:have |had )?(?:also )?(?:kept up|took up|picked up|got into|am getting back into|got back into|am back into|do|practice|practise|go|started|have started|have been doing|have been practicing|have been practising|am doing)\b(?: (?:some|a lot of|a bit of|basically|regular|weekly)\b)*"
 );
 pattern!(
     MY_THING = r"\b(\S+(?: \S+)?) (?:has been|is|was) (?:my|a big|my big|my favourite|my favorite) (?:thing|hobby|passion|obsession|outlet|escape|happy place)\b"
@@ -34,7 +43,7 @@ pattern!(
 );
 pattern!(SUPPORT = r"\bi (?:support|follow|root for|cheer for) (\S+)");
 pattern!(
-    RACE = r"\bmy (?:first|second|third|fourth|fifth|sixth|tenth|next|\d+(?:st|nd|rd|th)) (half marathon|marathon|ultra|ultramarathon|triathlon|ironman|10k|5k|half)\b"
+    RACE = r"\bmy (?:second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\d+(?:nd|rd|th)) (half marathon|marathon|ultra|ultramarathon|triathlon|ironman|10k|5k|half)\b"
 );
 pattern!(
     OUR_CLUB = r"\b(?:my|our) (book club|choir|church choir|band|running club|cycling club|chess club|knitting group|quiz team|d&d group|dnd group|sailing club|rowing club|hiking group|climbing gym|pottery class|reading group|writing group|orchestra|bowling team|darts team)\b"
@@ -70,6 +79,9 @@ pattern!(
     PERSON = r"\bi am (?:(?:a|an|very much a|definitely a|totally a|more of a|such a) )(\S+(?: \S+)?) person\b"
 );
 pattern!(
+    TEAM = r"\bi (?:am|play) (?:a |an |the )?(?:\S+ ){0,2}(?:in|on|for|with) (?:the|a|my|our) ((?:\S+ ){0,3}?)(team|club|squad|league|side)\b"
+);
+pattern!(
     USE_TOOL = r"\bi (?:mostly |mainly |primarily |usually |always |only |also |normally |basically )?(?:use|work in|code in|program in|write|develop in|build in|build with|work with|live in|swear by)\b"
 );
 
@@ -98,6 +110,25 @@ fn hobby_at(scan: &Scan, i: usize) -> Option<(String, usize)> {
         }
     }
     best
+}
+
+/// More hobbies listed after one: "hiking *and photography*", "chess, *go and poker*".
+fn hobbies_after(scan: &Scan, mut i: usize) -> Vec<String> {
+    let mut more = Vec::new();
+    while matches!(scan.s.lower(i), "and" | "," | "&") {
+        i += 1;
+        if scan.s.lower(i) == "and" {
+            i += 1;
+        }
+        match hobby_at(scan, i) {
+            Some((hobby, end)) => {
+                more.push(hobby);
+                i = end;
+            }
+            None => break,
+        }
+    }
+    more
 }
 
 /// A short prepositional tail worth keeping after a hobby: "in a ceilidh band",
@@ -193,8 +224,20 @@ fn pastimes(scan: &mut Scan) {
         if !scan.about_user(hit.start) || scan.polarity(hit.start) == Polarity::Negated {
             continue;
         }
-        if let Some((hobby, _)) = hobby_at(scan, hit.end) {
-            add_interest(scan, phrases::capitalise(&hobby), false);
+        match hobby_at(scan, hit.end) {
+            Some((hobby, end)) => {
+                add_interest(scan, phrases::capitalise(&hobby), false);
+                for more in hobbies_after(scan, end) {
+                    add_interest(scan, phrases::capitalise(&more), false);
+                }
+            }
+            // "I'm a big fan of Taylor Swift"
+            None if scan.s.is_capitalised(hit.end) => {
+                if let Some(name) = phrases::org_at(scan.s, hit.end) {
+                    add_interest(scan, format!("Fan of {}", name.text), false);
+                }
+            }
+            None => {}
         }
     }
     for hit in scan.hits(&ENJOY) {
@@ -204,7 +247,7 @@ fn pastimes(scan: &mut Scan) {
         if let Some((hobby, end)) = hobby_at(scan, hit.end) {
             // "I love cooking" but not "I love cooking shows" or "I like tea with…".
             let next = scan.s.lower(end);
-            if next.is_empty()
+            let ends = next.is_empty()
                 || is_punct(next)
                 || matches!(
                     next,
@@ -219,10 +262,22 @@ fn pastimes(scan: &mut Scan) {
                         | "since"
                         | "every"
                         | "lol"
-                )
-            {
+                );
+            if ends {
                 add_interest(scan, phrases::capitalise(&hobby), false);
+                for more in hobbies_after(scan, end) {
+                    add_interest(scan, phrases::capitalise(&more), false);
+                }
             }
+        }
+    }
+    for hit in scan.hits(&LEARNING_TO) {
+        let Some(g) = hit.group(1) else { continue };
+        if !scan.about_user(hit.start) || scan.polarity(hit.start) == Polarity::Negated {
+            continue;
+        }
+        if let Some(what) = phrases::object_at(scan.s, g.start, 6) {
+            add_interest(scan, format!("Learning to {}", what.text), false);
         }
     }
     for hit in scan.hits(&BEEN_DOING) {
@@ -235,9 +290,35 @@ fn pastimes(scan: &mut Scan) {
         let found = starts
             .iter()
             .find_map(|&k| hobby_at(scan, k).filter(|(_, e)| *e >= g.end));
-        let Some((hobby, end)) = found else { continue };
-        let (tail, _) = hobby_tail(scan, end);
-        add_interest(scan, phrases::capitalise(&format!("{hobby}{tail}")), false);
+        match found {
+            Some((hobby, end)) => {
+                let (tail, _) = hobby_tail(scan, end);
+                add_interest(scan, phrases::capitalise(&format!("{hobby}{tail}")), false);
+            }
+            None => {
+                // "Been whittling for about 40 years": a pastime not in the list, kept
+                // when it comes with a long duration.
+                let gerund = scan.s.lower(g.start).to_owned();
+                let for_years = matches!(scan.s.lower(g.end), "for" | "since")
+                    && (g.end..g.end + 5).any(|k| {
+                        matches!(
+                            scan.s.lower(k),
+                            "years"
+                                | "decades"
+                                | "school"
+                                | "uni"
+                                | "university"
+                                | "college"
+                                | "childhood"
+                                | "forever"
+                                | "ages"
+                        )
+                    });
+                if for_years && !NOT_PASTIMES.contains(&gerund.as_str()) && gerund.len() > 5 {
+                    add_interest(scan, phrases::capitalise(&gerund), false);
+                }
+            }
+        }
     }
     for hit in scan.hits(&TOOK_UP) {
         if !scan.about_user(hit.start) || scan.polarity(hit.start) == Polarity::Negated {
@@ -250,7 +331,7 @@ fn pastimes(scan: &mut Scan) {
     }
     for hit in scan.hits(&MY_THING) {
         let Some(g) = hit.group(1) else { continue };
-        if scan.ctx.fiction || scan.ctx.transform {
+        if scan.handed_over(hit.start) {
             continue;
         }
         let found = hobby_at(scan, g.start).or_else(|| hobby_at(scan, g.start + 1));
@@ -259,7 +340,7 @@ fn pastimes(scan: &mut Scan) {
         }
     }
     for hit in scan.hits(&MY_HOBBIES) {
-        if scan.ctx.fiction || scan.ctx.transform {
+        if scan.handed_over(hit.start) {
             continue;
         }
         let mut k = hit.end;
@@ -320,7 +401,8 @@ fn pastimes(scan: &mut Scan) {
             end += 1;
         }
         let rest = scan.s.span_text(g.end, end);
-        let regular = [
+        // A habit, not a one-off: said with a frequency anywhere in the sentence.
+        const HABITUAL: &[&str] = &[
             "every",
             "most",
             "weekly",
@@ -337,9 +419,19 @@ fn pastimes(scan: &mut Scan) {
             "marathons",
             "ultras",
             "races",
-        ]
-        .iter()
-        .any(|w| rest.to_lowercase().split(' ').any(|t| t == *w));
+            "often",
+            "usually",
+            "always",
+            "whenever",
+            "off",
+            "sundays",
+            "saturdays",
+            "mornings",
+            "evenings",
+            "years",
+            "religiously",
+        ];
+        let regular = scan.s.norm.split(' ').any(|t| HABITUAL.contains(&t));
         if !regular {
             continue;
         }
@@ -356,6 +448,7 @@ fn pastimes(scan: &mut Scan) {
         };
         let opens_clause = scan.s.lower(hit.start) != "as"
             || hit.start == 0
+            || scan.s.text(hit.start) == "As"
             || matches!(scan.s.lower(hit.start - 1), "," | "(");
         if !opens_clause
             || !scan.about_user(hit.start)
@@ -375,6 +468,50 @@ fn pastimes(scan: &mut Scan) {
         let kind = scan.s.lower(kind.start).to_owned();
         add_interest(scan, format!("{name} {kind}"), false);
     }
+    for hit in scan.hits(&TEAM) {
+        let Some(g) = hit.group(1) else { continue };
+        if !scan.about_user(hit.start) || scan.polarity(hit.start) == Polarity::Negated {
+            continue;
+        }
+        let Some((sport, _)) = (g.start..g.end).find_map(|k| hobby_at(scan, k)) else {
+            continue;
+        };
+        let detail = phrases::third_person(&scan.s.span_text(hit.start + 2, hit.end));
+        add_interest(scan, format!("Plays {sport} ({detail})"), false);
+    }
+    for hit in scan.hits(&JOINED_CLUB) {
+        let (Some(what), Some(kind)) = (hit.group(1), hit.group(2)) else {
+            continue;
+        };
+        if !scan.about_user(hit.start) || scan.polarity(hit.start) == Polarity::Negated {
+            continue;
+        }
+        // "the chess club", "a community choir"; not "a WhatsApp group".
+        let about_pastime = (what.start..what.end).any(|k| hobby_at(scan, k).is_some())
+            || matches!(
+                scan.s.lower(kind.start),
+                "choir" | "orchestra" | "band" | "troupe" | "ensemble"
+            )
+            || (what.start..what.end).any(|k| {
+                matches!(
+                    scan.s.lower(k),
+                    "book"
+                        | "running"
+                        | "hiking"
+                        | "walking"
+                        | "community"
+                        | "church"
+                        | "amateur"
+                        | "local"
+                        | "gospel"
+                )
+            });
+        if !about_pastime {
+            continue;
+        }
+        let club = scan.s.span_text(what.start, kind.end);
+        add_interest(scan, format!("Member of a {club}"), false);
+    }
     for hit in scan.hits(&SUPPORT) {
         if let Some(g) = hit.group(1)
             && scan.about_user(hit.start)
@@ -386,7 +523,7 @@ fn pastimes(scan: &mut Scan) {
     }
     for hit in scan.hits(&RACE) {
         let Some(g) = hit.group(1) else { continue };
-        if scan.ctx.fiction || scan.ctx.transform {
+        if scan.handed_over(hit.start) {
             continue;
         }
         let race = scan.s.span_text(g.start, g.end);
@@ -399,7 +536,7 @@ fn pastimes(scan: &mut Scan) {
     }
     for hit in scan.hits(&OUR_CLUB) {
         let Some(g) = hit.group(1) else { continue };
-        if scan.ctx.fiction || scan.ctx.transform {
+        if scan.handed_over(hit.start) {
             continue;
         }
         let club = scan.s.span_text(g.start, g.end);
@@ -423,6 +560,98 @@ fn pastimes(scan: &mut Scan) {
         add_interest(scan, value, false);
     }
 }
+
+/// Gerunds that say how long something has been going on without being a pastime.
+const NOT_PASTIMES: &[&str] = &[
+    "working",
+    "living",
+    "feeling",
+    "trying",
+    "thinking",
+    "using",
+    "going",
+    "getting",
+    "having",
+    "dealing",
+    "struggling",
+    "waiting",
+    "looking",
+    "suffering",
+    "taking",
+    "dating",
+    "seeing",
+    "learning",
+    "studying",
+    "teaching",
+    "waking",
+    "sleeping",
+    "eating",
+    "drinking",
+    "smoking",
+    "vaping",
+    "coming",
+    "putting",
+    "paying",
+    "saving",
+    "renting",
+    "commuting",
+    "driving",
+    "telling",
+    "asking",
+    "talking",
+    "wondering",
+    "planning",
+    "hoping",
+    "considering",
+    "meaning",
+    "married",
+    "doing",
+    "playing",
+    "being",
+    "staying",
+    "caring",
+    "nursing",
+    "raising",
+    "managing",
+    "running",
+    "owning",
+    "selling",
+    "buying",
+    "freelancing",
+    "contracting",
+    "consulting",
+    "volunteering",
+    "coaching",
+    "training",
+    "practicing",
+    "practising",
+    "writing",
+    "programming",
+    "coding",
+    "developing",
+    "designing",
+    "building",
+    "leading",
+    "teaching",
+    "serving",
+    "following",
+    "watching",
+    "ignoring",
+    "avoiding",
+    "missing",
+    "losing",
+    "gaining",
+    "fighting",
+    "recovering",
+    "healing",
+    "bleeding",
+    "coughing",
+    "vomiting",
+    "hurting",
+    "aching",
+    "limping",
+    "crying",
+];
 
 /// Drops "every Friday", "most weekends" from a hobby description.
 fn trim_schedule(text: &str) -> String {
@@ -556,7 +785,7 @@ fn projects(scan: &mut Scan) {
         );
     }
     for hit in scan.hits(&SIDE_PROJECT) {
-        if scan.ctx.fiction || scan.ctx.transform {
+        if scan.handed_over(hit.start) {
             continue;
         }
         let mut k = hit.end;
@@ -587,11 +816,7 @@ fn projects(scan: &mut Scan) {
         let (Some(kind), Some(name)) = (hit.group(1), hit.group(2)) else {
             continue;
         };
-        if scan.ctx.fiction
-            || scan.ctx.transform
-            || scan.ctx.roleplay
-            || !scan.s.is_capitalised(name.start)
-        {
+        if scan.handed_over(hit.start) || !scan.s.is_capitalised(name.start) {
             continue;
         }
         let Some(title) = phrases::org_at(scan.s, name.start) else {
@@ -634,7 +859,7 @@ fn cut_at_parenthesis(text: &str) -> String {
 
 fn goals(scan: &mut Scan) {
     for hit in scan.hits(&DREAM) {
-        if scan.ctx.fiction || scan.ctx.transform || scan.ctx.roleplay {
+        if scan.handed_over(hit.start) {
             continue;
         }
         let owner = hit
@@ -655,11 +880,7 @@ fn goals(scan: &mut Scan) {
     }
     for pattern in [&LONG_TERM, &WANT] {
         for hit in scan.hits(pattern) {
-            if scan.ctx.fiction
-                || scan.ctx.transform
-                || scan.ctx.roleplay
-                || scan.polarity(hit.start) == Polarity::Negated
-            {
+            if scan.handed_over(hit.start) || scan.polarity(hit.start) == Polarity::Negated {
                 continue;
             }
             let at = (hit.start..hit.end)
@@ -727,6 +948,15 @@ fn pattern_end_is_verb(scan: &Scan, end: usize) -> bool {
 }
 
 fn preferences(scan: &mut Scan) {
+    for hit in scan.hits(&TEMPERAMENT) {
+        if let Some(g) = hit.group(1)
+            && scan.about_user(hit.start)
+            && scan.polarity(hit.start) == Polarity::Affirmed
+        {
+            let what = phrases::capitalise(&scan.s.span_text(g.start, g.end));
+            scan.add(Category::Preferences, None, what, false);
+        }
+    }
     for hit in scan.hits(&PREFER) {
         if !scan.about_user(hit.start) || scan.polarity(hit.start) == Polarity::Negated {
             continue;
@@ -931,5 +1161,48 @@ mod tests {
             vec!["Uses Go, Postgres"]
         );
         assert!(values("I go to the gym").is_empty());
+    }
+
+    #[test]
+    fn lists_fans_teams_and_clubs() {
+        assert_eq!(
+            values("I love hiking and photography, and I'm learning to surf."),
+            vec!["Hiking", "Photography", "Learning to surf"]
+        );
+        assert_eq!(
+            values("I'm a big fan of Taylor Swift"),
+            vec!["Fan of Taylor Swift"]
+        );
+        assert_eq!(
+            values("i play goal defence for the uni netball team"),
+            vec!["Plays netball (goal defence for the uni netball team)"]
+        );
+        assert_eq!(
+            values("I joined the chess club in Lund, we meet on Tuesdays"),
+            vec!["Member of a chess club"]
+        );
+        assert!(values("I joined a WhatsApp group for parents").is_empty());
+        assert_eq!(
+            values("I'm goalkeeper in the U19 water polo team"),
+            vec!["Plays water polo (goalkeeper in the U19 water polo team)"]
+        );
+    }
+
+    #[test]
+    fn a_fan_clause_after_an_emoji() {
+        assert_eq!(
+            values("My boss is a massive Leeds fan 😂 As a Wolves fan I need a comeback"),
+            vec!["Wolves fan"]
+        );
+    }
+
+    #[test]
+    fn long_running_pastimes_outside_the_list() {
+        assert_eq!(
+            values("Been whittling for about 40 years."),
+            vec!["Whittling"]
+        );
+        assert!(values("I've been coughing for two years").is_empty());
+        assert!(values("I've been working for years on this").is_empty());
     }
 }

@@ -31,8 +31,9 @@ pub struct Context {
     pub trusted: bool,
     /// Part of a request for a story, poem, scene.
     pub fiction: bool,
-    /// Part of a request to translate, proofread, rewrite or answer some text.
-    pub transform: bool,
+    /// Part of a request to translate, proofread, rewrite or answer some text: the
+    /// byte of `norm` where the request starts (what precedes it is still the user's).
+    pub transform_at: Option<usize>,
     /// The conversation is a role-play: nothing said is about the user.
     pub roleplay: bool,
     /// The year the sentence was written, for ages ("I'm 46" → born around 1978).
@@ -76,7 +77,7 @@ impl Hit {
 pub struct Scan<'a> {
     pub s: &'a Sentence,
     pub ctx: Context,
-    questions: Vec<Range<usize>>,
+    question: Option<Range<usize>>,
     hypothetical: bool,
     /// The sentence mentions a passing moment ("today", "this week").
     pub transient: bool,
@@ -88,7 +89,7 @@ impl<'a> Scan<'a> {
         Scan {
             s,
             ctx,
-            questions: guards::question_spans(s),
+            question: guards::question_span(s),
             hypothetical: guards::is_hypothetical(&s.norm),
             transient: guards::is_transient(&s.norm),
             found: Vec::new(),
@@ -97,11 +98,73 @@ impl<'a> Scan<'a> {
 
     /// Whether a statement starting at token `i` can be a fact about the user.
     pub fn about_user(&self, i: usize) -> bool {
-        if self.ctx.roleplay || self.ctx.fiction || self.ctx.transform || self.hypothetical {
+        if self.handed_over(i) || self.hypothetical || self.reported_by_someone_else(i) {
             return false;
         }
         let at = self.s.byte_of(i);
-        !self.questions.iter().any(|q| q.contains(&at))
+        !self.question.as_ref().is_some_and(|q| q.contains(&at))
+    }
+
+    /// "My mom says I'm a terrible cook", "he thinks I'm lazy": someone else's claim.
+    fn reported_by_someone_else(&self, i: usize) -> bool {
+        (1..i).any(|k| {
+            let reports = matches!(
+                self.s.lower(k),
+                "says"
+                    | "said"
+                    | "thinks"
+                    | "thought"
+                    | "told"
+                    | "claims"
+                    | "claimed"
+                    | "believes"
+                    | "insists"
+                    | "jokes"
+                    | "joked"
+                    | "assumes"
+                    | "assumed"
+            );
+            let next = if self.s.lower(k + 1) == "that" {
+                k + 2
+            } else {
+                k + 1
+            };
+            let about_me = matches!(self.s.lower(next), "i" | "me");
+            // A diagnosis is reported too, and it is the user's: "the doctor says I have…".
+            let reporter = self.s.lower(k - 1);
+            let clinician = matches!(
+                reporter,
+                "doctor"
+                    | "doc"
+                    | "gp"
+                    | "dr"
+                    | "physician"
+                    | "specialist"
+                    | "cardiologist"
+                    | "dermatologist"
+                    | "neurologist"
+                    | "psychiatrist"
+                    | "therapist"
+                    | "test"
+                    | "tests"
+                    | "results"
+                    | "scan"
+                    | "bloodwork"
+                    | "endocrinologist"
+            );
+            reports && about_me && !clinician && !matches!(reporter, "i" | "we")
+        })
+    }
+
+    /// Whether token `i` is inside invented or handed-over text: a story or role-play,
+    /// or text the user asked to have translated or rewritten.
+    pub fn handed_over(&self, i: usize) -> bool {
+        self.ctx.roleplay
+            || self.ctx.fiction
+            || self
+                .ctx
+                .transform_at
+                .is_some_and(|at| self.s.byte_of(i) >= at)
     }
 
     /// Whether names of the user's people and pets can be taken from this sentence.
@@ -111,13 +174,32 @@ impl<'a> Scan<'a> {
 
     /// Polarity of the clause from token `from` to the next clause break.
     pub fn polarity(&self, from: usize) -> Polarity {
-        let mut to = from;
-        while to < self.s.len() && !matches!(self.s.lower(to), "," | ";" | "." | "but" | "?" | "!")
+        let mut to = from + 1;
+        while to < self.s.len()
+            && !matches!(
+                self.s.lower(to),
+                "," | ";"
+                    | "."
+                    | "but"
+                    | "?"
+                    | "!"
+                    | "so"
+                    | "because"
+                    | "which"
+                    | "that"
+                    | "and"
+                    | "when"
+                    | "if"
+                    | "since"
+                    | "while"
+                    | "("
+                    | "though"
+                    | "although"
+            )
         {
             to += 1;
         }
-        // Include a trailing "anymore" after a comma-free clause end.
-        guards::polarity(self.s, from.saturating_sub(3), (to + 1).min(self.s.len()))
+        guards::polarity(self.s, from, to)
     }
 
     pub fn add(
@@ -174,6 +256,9 @@ impl<'a> Scan<'a> {
 
 /// Runs every rule on one sentence.
 pub fn find_facts(s: &Sentence, ctx: Context) -> Vec<Finding> {
+    if !ctx.trusted && !speaks_of_self(s) {
+        return Vec::new();
+    }
     let mut scan = Scan::new(s, ctx);
     if !scan.about_people() {
         return Vec::new();
@@ -187,12 +272,38 @@ pub fn find_facts(s: &Sentence, ctx: Context) -> Vec<Finding> {
     scan.found
 }
 
+/// "Moved to Leeds" → "moved to Leeds"; acronyms ("ICU nurse") stay as they are.
 fn lowercase_first(text: &str) -> String {
     let mut chars = text.chars();
-    match chars.next() {
-        Some(c) => c.to_lowercase().chain(chars).collect(),
-        None => String::new(),
+    match (chars.next(), text.chars().nth(1)) {
+        (Some(c), Some(second)) if !second.is_uppercase() => {
+            c.to_lowercase().chain(chars).collect()
+        }
+        _ => text.to_owned(),
     }
+}
+
+/// Whether any rule could fire: every rule about the user or their people needs a
+/// first-person word or one of a few signature and place words. Most sentences of a
+/// large export have none, and skipping them keeps a pass fast.
+fn speaks_of_self(s: &Sentence) -> bool {
+    s.tokens.iter().any(|t| {
+        matches!(
+            t.lower.as_str(),
+            "i" | "my"
+                | "me"
+                | "we"
+                | "our"
+                | "us"
+                | "mine"
+                | "here"
+                | "home"
+                | "sign"
+                | "sign-off"
+                | "signed"
+                | "from"
+        ) || work::DEGREES.contains(&t.text.as_str())
+    })
 }
 
 /// Verbs whose subject people leave out ("Moved to Leeds last year", "Been surfing
@@ -284,7 +395,14 @@ pub fn with_subject(text: &str, trusted: bool) -> String {
             .any(|(c, _)| c.split(' ').next() == Some(word))
         || matches!(
             word,
-            "married" | "single" | "divorced" | "separated" | "widowed" | "engaged"
+            "married"
+                | "single"
+                | "divorced"
+                | "separated"
+                | "widowed"
+                | "engaged"
+                | "widower"
+                | "widow"
         );
     let next = s.lower(first + 1);
     if describes_user

@@ -15,10 +15,13 @@ pattern!(
     POSSESSIVE = r"\b(?:my|our) ((?:(?:younger|older|little|big|baby|twin|eldest|oldest|youngest|middle|late|ex|ex-|step|new|dear|beloved|lovely|amazing|wonderful|adult|teenage|grown-up|grown|first|second|third|two|three|\d+-year-old|\d+yo) )*)(\S+(?: friend| in law)?)\b"
 );
 pattern!(
-    MARRIED_TO = r"\b(?:i am |i have been |i got |been |am |happily )?(married|engaged) to (\S+)"
+    HAVE_PET = r"\b(?:i|we) (?:have|got|adopted|own|rescued|also have) (?:a|an|one|two|three|another|\d) ((?:\S+ ){0,2}?\S+) (?:called|named) (\S+)"
 );
 pattern!(
-    PARTNER_IS = r"\b(?:my )?(wife|husband|partner|boyfriend|girlfriend|fiance|fiancé|fiancee|fiancée|spouse)(?: 's name)? is (\S+)"
+    MARRIED_TO = r"\b(?:i am |i have been |i got |been |am |happily )?(married|engaged) to (?:my (?:girlfriend|boyfriend|partner|fiance|fiancé|fiancee|fiancée|gf|bf|love) )?(\S+)"
+);
+pattern!(
+    PARTNER_IS = r"\b(?:my )?(wife|husband|partner|boyfriend|girlfriend|fiance|fiancé|fiancee|fiancée|spouse)(?: 's name)? is (?:named |called )?(\S+)"
 );
 pattern!(
     BROKE_UP =
@@ -28,11 +31,20 @@ pattern!(
     BROKE_UP_WITH = r"\bi (?:broke up with|split up with|split from|divorced|separated from) (\S+)"
 );
 pattern!(
-    STATUS = r"\bi am (?:now |happily |recently |newly |currently |officially |still )?(married|engaged|single|divorced|separated|widowed|a widower|a widow)\b"
+    STATUS = r"\bi am (?:now |happily |recently |newly |currently |officially |still )?(?:\d{2} , )?(married|engaged|single|divorced|separated|widowed|a widower|a widow|widower|widow)\b"
+);
+pattern!(
+    DATING = r"\b(?:i am|i have been) (?:in a relationship with|dating|seeing|together with|living with my partner) (\S+)"
+);
+pattern!(
+    COUNTED = r"\b(?:my|our|i have|we have|i have got|we have got|with|of) (?:(?:two|three|four|five|six|2|3|4|5|6|twin|grown|young|little|lovely) )?(\S+) (?:,|:|\(|are|named|called)"
+);
+pattern!(
+    NEWBORN = r"\b(?:i|we) (?:just |recently |finally )?(?:had|welcomed) (?:a|our|my) (?:baby |little |new |beautiful |healthy )?(boy|girl|baby|son|daughter)\b(?: ,)?(?: named| called)?"
 );
 pattern!(GOT_STATUS = r"\b(?:i|we) (?:just |recently |finally )?got (married|engaged|divorced)\b");
 pattern!(
-    KIDS_COUNT = r"\b(?:my|our) (two|three|four|five|2|3|4|5|twin) (kids|children|boys|girls|sons|daughters)\b"
+    KIDS_COUNT = r"\b(?:my|our|i have|we have|married with|mum of|mom of|dad of) (one|two|three|four|five|six|2|3|4|5|6|twin) (kids|children|boys|girls|sons|daughters|kid|child)\b"
 );
 pattern!(
     PARENT_OF = r"\b(mom|mum|mother|dad|father|parent) of (one|two|three|four|five|six|[1-6])\b"
@@ -43,6 +55,8 @@ pub fn find(scan: &mut Scan) {
         return;
     }
     possessives(scan);
+    counted(scan);
+    named_pets(scan);
     appositives(scan);
     partners(scan);
     status(scan);
@@ -77,7 +91,12 @@ fn possessives(scan: &mut Scan) {
         let modifiers: Vec<String> = (mods.start..mods.end)
             .map(|k| scan.s.lower(k).to_owned())
             .collect();
-        let word_text = scan.s.span_text(word.start, word.end).to_lowercase();
+        let mut modifiers = modifiers;
+        let mut word_text = scan.s.span_text(word.start, word.end).to_lowercase();
+        if let Some(rest) = word_text.strip_prefix("ex-") {
+            word_text = rest.to_owned();
+            modifiers.push("ex".to_owned());
+        }
         let mut name_start = word.end;
         if scan.s.lower(name_start) == "," {
             name_start += 1;
@@ -119,12 +138,100 @@ fn possessives(scan: &mut Scan) {
     }
 }
 
+/// "two boys, Liam and Noah", "our kids are Emma (10) and Jack (7)", "I have two
+/// cats, Mochi and Tofu", "we just had a baby boy, Oliver".
+fn counted(scan: &mut Scan) {
+    for hit in scan.hits(&COUNTED) {
+        let Some(word) = hit.group(1) else { continue };
+        if scan.handed_over(hit.start) {
+            continue;
+        }
+        let word = scan.s.lower(word.start).to_owned();
+        let names = name_list(scan, hit.end);
+        if let Some(label) = plural(&word) {
+            if names.len() >= 2 {
+                scan.add(
+                    Category::Family,
+                    None,
+                    format!("{label}: {}", names.join(", ")),
+                    false,
+                );
+            }
+        } else if let Some(label) = word.strip_suffix('s').and_then(pet) {
+            for name in names {
+                add_pet(scan, label, &name, None);
+            }
+        }
+    }
+    for hit in scan.hits(&NEWBORN) {
+        let Some(kind) = hit.group(1) else { continue };
+        if !scan.about_user(hit.start) {
+            continue;
+        }
+        let label = match scan.s.lower(kind.start) {
+            "boy" | "son" => "Son",
+            "girl" | "daughter" => "Daughter",
+            _ => "Baby",
+        };
+        if let Some(name) = phrases::name_at(scan.s, hit.end, false) {
+            scan.add(
+                Category::Family,
+                None,
+                format!("{label}: {}", name.text),
+                false,
+            );
+        }
+    }
+}
+
+/// "I have a border collie named Kasper", "we adopted a kitten called Miso".
+fn named_pets(scan: &mut Scan) {
+    for hit in scan.hits(&HAVE_PET) {
+        let (Some(kind), Some(who)) = (hit.group(1), hit.group(2)) else {
+            continue;
+        };
+        if !scan.about_user(hit.start) || scan.polarity(hit.start) == Polarity::Negated {
+            continue;
+        }
+        let words: Vec<String> = (kind.start..kind.end)
+            .map(|k| scan.s.lower(k).to_owned())
+            .collect();
+        let Some((label, species_at)) = words.iter().enumerate().rev().find_map(|(n, w)| {
+            pet(w.trim_end_matches('s'))
+                .or_else(|| pet(w))
+                .map(|l| (l, n))
+        }) else {
+            continue;
+        };
+        let Some(name) = phrases::name_at(scan.s, who.start, false) else {
+            continue;
+        };
+        // "a border collie": the words before the species say which kind.
+        let breed = words
+            .get(..=species_at)
+            .map(|w| w.join(" "))
+            .filter(|b| b.contains(' ') || label != phrases::capitalise(b).as_str());
+        add_pet(
+            scan,
+            label,
+            &name.text,
+            breed.filter(|b| b.as_str() != label.to_lowercase()),
+        );
+    }
+}
+
 fn add_pet(scan: &mut Scan, label: &str, name: &str, kind: Option<String>) {
     let value = match kind {
         Some(kind) => format!("{label}: {name} ({kind})"),
         None => format!("{label}: {name}"),
     };
-    scan.add(Category::Pets, None, value, false);
+    // "our cat Luna died last spring": a pet remembered, not a pet at home.
+    let died = scan
+        .s
+        .norm
+        .split(' ')
+        .any(|w| matches!(w, "died" | "passed" | "euthanized" | "euthanised" | "lost"));
+    scan.add(Category::Pets, None, value, died);
 }
 
 /// "(beagle, eats everything)" → "beagle": a one- or two-word description first in
@@ -151,7 +258,12 @@ fn parenthetical_kind(scan: &Scan, i: usize) -> Option<String> {
 
 fn add_relative(scan: &mut Scan, label: &str, partner: bool, modifiers: &[String], name: &Phrase) {
     let late = modifiers.iter().any(|m| m == "late")
-        || (name.end..name.end + 4).any(|k| matches!(scan.s.lower(k), "died" | "passed"));
+        || (name.end..name.end + 4).any(|k| {
+            matches!(
+                scan.s.lower(k),
+                "died" | "passed" | "death" | "funeral" | "grave" | "memorial"
+            )
+        });
     let ex = modifiers.iter().any(|m| m == "ex" || m == "ex-");
     let label = if late {
         format!("Late {}", label.to_lowercase())
@@ -207,7 +319,12 @@ fn appositives(scan: &mut Scan) {
             continue;
         }
         let word = scan.s.lower(i + 3).to_owned();
-        let closes = matches!(scan.s.lower(i + 4), "," | ")" | "." | "");
+        // "Daniel (my husband now!)"
+        let closes = (i + 4..i + 7).any(|k| matches!(scan.s.lower(k), "," | ")" | "." | ""))
+            && matches!(
+                scan.s.lower(i + 4),
+                "," | ")" | "." | "" | "now" | "!" | "of"
+            );
         let Some(name) = phrases::name_at(scan.s, i, false) else {
             continue;
         };
@@ -283,6 +400,20 @@ fn partners(scan: &mut Scan) {
             );
         }
     }
+    for hit in scan.hits(&DATING) {
+        let Some(who) = hit.group(1) else { continue };
+        if !scan.about_user(hit.start) || !scan.s.is_capitalised(who.start) {
+            continue;
+        }
+        if let Some(name) = phrases::name_at(scan.s, who.start, false) {
+            scan.add(
+                Category::Family,
+                Some("partner"),
+                format!("Partner: {}", name.text),
+                false,
+            );
+        }
+    }
     for pattern in [&BROKE_UP, &BROKE_UP_WITH] {
         for hit in scan.hits(pattern) {
             let Some(who) = hit.group(1) else { continue };
@@ -306,18 +437,14 @@ fn status(scan: &mut Scan) {
         for hit in scan.hits(pattern) {
             let Some(g) = hit.group(1) else { continue };
             // "since I got divorced" is a fact even inside a longer story.
-            if scan.ctx.fiction
-                || scan.ctx.transform
-                || scan.ctx.roleplay
-                || scan.polarity(hit.start) != Polarity::Affirmed
-            {
+            if scan.handed_over(hit.start) || scan.polarity(hit.start) != Polarity::Affirmed {
                 continue;
             }
             if scan.s.lower(g.end) == "to" {
                 continue;
             }
             let status = match scan.s.span_text(g.start, g.end).as_str() {
-                "a widower" | "a widow" | "widowed" => "Widowed".to_owned(),
+                "a widower" | "a widow" | "widowed" | "widower" | "widow" => "Widowed".to_owned(),
                 other => phrases::capitalise(other),
             };
             scan.add(Category::Family, Some("relationship"), status, false);
@@ -327,7 +454,7 @@ fn status(scan: &mut Scan) {
         let (Some(n), Some(kind)) = (hit.group(1), hit.group(2)) else {
             continue;
         };
-        if scan.ctx.fiction || scan.ctx.transform {
+        if scan.handed_over(hit.start) {
             continue;
         }
         let n = scan.s.lower(n.start).to_owned();
@@ -420,6 +547,17 @@ mod tests {
             vec!["Dog: Churro"]
         );
         assert!(values("If we get a dog, is a Shiba good?").is_empty());
+        assert_eq!(
+            values("I have a border collie named Skye"),
+            vec!["Dog: Skye (border collie)"]
+        );
+        assert_eq!(values("we adopted a cat called Nori"), vec!["Cat: Nori"]);
+        assert_eq!(
+            values("I have two cats, Mochi and Tofu."),
+            vec!["Cat: Mochi", "Cat: Tofu"]
+        );
+        let f = facts("our cat Luna died last spring");
+        assert!(f[0].ended);
         assert!(values("a cat who lives in a temple").is_empty());
     }
 
@@ -432,7 +570,7 @@ mod tests {
         assert!(
             values("I got engaged to Selin last week").contains(&"Engaged to: Selin".to_owned())
         );
-        assert_eq!(values("husband is Colm."), vec!["Husband: Colm"]);
+        assert_eq!(values("my husband is Colm."), vec!["Husband: Colm"]);
         let f = facts("Bruno and I broke up last month");
         assert_eq!(f[0].value, "Partner: Bruno");
         assert!(f[0].ended);
@@ -443,5 +581,59 @@ mod tests {
         assert!(values("she lives with me since I got divorced").contains(&"Divorced".to_owned()));
         assert!(values("I'm not married").is_empty());
         assert_eq!(values("our twin boys love lego"), vec!["Has twin boys"]);
+        let v = values("I'm 34, married with two kids, and we live near Graz.");
+        assert!(
+            v.contains(&"Married".to_owned()) && v.contains(&"Has two kids".to_owned()),
+            "{v:?}"
+        );
+        assert_eq!(
+            values("I'm in a relationship with Priya"),
+            vec!["Partner: Priya"]
+        );
+        assert_eq!(
+            values("my bf Jake is a firefighter"),
+            vec!["Boyfriend: Jake (firefighter)"]
+        );
+        assert_eq!(
+            values("My ex-husband Tom lives in Florida now."),
+            vec!["Ex-husband: Tom"]
+        );
+        assert!(
+            values("I'm engaged to my girlfriend Aisha!").contains(&"Engaged to: Aisha".to_owned())
+        );
+        assert_eq!(
+            values("I'm a single mom of two boys, Liam and Noah."),
+            vec!["Sons: Liam, Noah", "Has two boys"]
+        );
+        assert_eq!(
+            values("Our kids are Emma (10) and Jack (7)."),
+            vec!["Children: Emma, Jack"]
+        );
+        assert_eq!(
+            values("I've got three grandchildren: Ava, Leo and Mia."),
+            vec!["Grandchildren: Ava, Leo, Mia"]
+        );
+        assert_eq!(
+            values("We just had a baby boy, Oliver!"),
+            vec!["Son: Oliver"]
+        );
+    }
+
+    #[test]
+    fn asides_and_one_word_statuses() {
+        assert_eq!(
+            values("Daniel (my husband now!) wants a puppy"),
+            vec!["Husband: Daniel"]
+        );
+        assert_eq!(values("Widower."), Vec::<String>::new());
+        let ctx = super::super::Context {
+            trusted: true,
+            ..super::super::Context::default()
+        };
+        let v: Vec<String> = super::super::tests::facts_in("Widower.", ctx)
+            .into_iter()
+            .map(|f| f.value)
+            .collect();
+        assert_eq!(v, vec!["Widowed"]);
     }
 }

@@ -5,20 +5,29 @@ use crate::extract::guards::Polarity;
 use crate::extract::phrases;
 
 pattern!(
-    LIVE = r"\b(?:i|we) (?:currently |now |still |also |both |all |no longer |do not |never |)(?:live|am living|are living|reside|am based|are based|have lived|have been living|have been based|am settled|are settled|have settled|settled) (?:here )?(?:in|near|outside|just outside|on)\b"
+    LIVE = r"\b(?:i|we|and|but) (?:currently |now |still |also |both |all |no longer |do not |never |used to |)(?:live|am living|are living|reside|am based|are based|have lived|have been living|have been based|am settled|are settled|have settled|settled) (?:here )?(?:in|near|outside|just outside|on)\b"
 );
 pattern!(
-    MOVED = r"\b(?:i|we) (?:just |recently |finally |have just |have |had |eventually |officially )?(?:moved|relocated|emigrated) (?:back |over |down |up |here )?(?:to|into)\b"
+    MOVED = r"\b(?:i|we|and|but|then) (?:just |recently |finally |have just |have |had |eventually |officially )?(?:moved|relocated|emigrated) (?:back |over |down |up |here )?(?:to|into)\b"
 );
 pattern!(
     MOVING = r"\b(?:i|we) (?:am|are) (?:officially |finally |actually )?(?:moving|relocating) (?:back |over )?to\b"
+);
+pattern!(
+    BOUGHT_HOME = r"\b(?:i|we) (?:just |recently |finally |still )?(?:bought|rent|are renting|am renting|own) (?:(?:a|an|our|my) (?:first |new |little |small )?(?:house|home|flat|apartment|condo|place|cottage|townhouse) )?(?:in|near|outside)\b"
+);
+pattern!(
+    BACK_HOME = r"\b(?:i am|we are|i have been|we have been)? ?(?:now |finally )?back (?:home )?(?:in|to)\b"
+);
+pattern!(
+    WORKING_IN = r"(?:\bi|\band|,) (?:currently |now |also )?(?:work|am working|working|have been working) in\b"
 );
 pattern!(BASED = r"\bbased (?:in|out of)\b");
 pattern!(LIVING = r"\bliving in\b");
 pattern!(HERE_IN = r"\bhere in\b");
 pattern!(MY_HOME = r"\b(?:my|our) (?:home|house|flat|apartment|place) (?:is )?in\b");
 pattern!(FROM = r"\bi am (?:originally |actually |born and raised |)from\b");
-pattern!(GREW_UP = r"\b(?:grew up|was raised|was born and raised|born and raised) in\b");
+pattern!(GREW_UP = r"\b(?:grew up|was raised|was born and raised|born and raised) (?:in|on)\b");
 pattern!(BORN_IN = r"\bi was born in\b");
 pattern!(
     HOME_TO = r"\b(?:going|go|went|flying|fly|heading|head|travelling|traveling|coming|driving|visiting) (?:back )?home to\b"
@@ -35,9 +44,13 @@ fn home(scan: &mut Scan) {
         return;
     }
     let mut spots = Vec::new();
-    for pattern in [&LIVE, &MOVED, &MOVING, &MY_HOME] {
+    for pattern in [&LIVE, &MOVED, &MOVING, &MY_HOME, &BOUGHT_HOME] {
         for hit in scan.hits(pattern) {
-            spots.push((hit.start, hit.end));
+            // "… but moved to Lisbon": the subject carries over from an earlier "I".
+            let carried = matches!(scan.s.lower(hit.start), "and" | "but" | "then");
+            if !carried || subject_is_user(scan, hit.start) {
+                spots.push((hit.start, hit.end));
+            }
         }
     }
     for hit in scan.hits(&HERE_IN) {
@@ -56,6 +69,14 @@ fn home(scan: &mut Scan) {
             spots.push((hit.start, hit.end));
         }
     }
+    for pattern in [&BACK_HOME, &WORKING_IN] {
+        for hit in scan.hits(pattern) {
+            // Only a capitalised place: "working in Riyadh", not "working in retail".
+            if subject_is_user(scan, hit.start) && scan.s.is_capitalised(hit.end) {
+                spots.push((hit.start, hit.end));
+            }
+        }
+    }
     for pattern in [&BASED, &LIVING] {
         for hit in scan.hits(pattern) {
             if subject_is_user(scan, hit.start) {
@@ -67,7 +88,7 @@ fn home(scan: &mut Scan) {
         if !scan.about_user(start) {
             continue;
         }
-        let Some(place) = phrases::place_at(scan.s, end) else {
+        let Some(place) = place_after(scan, end) else {
             continue;
         };
         let ended = match scan.polarity(start) {
@@ -84,10 +105,25 @@ fn home(scan: &mut Scan) {
     }
 }
 
+/// The place at token `i`, or after a short description of the dwelling ("in a flat
+/// in Hackney", "on a farm in Iowa").
+fn place_after(scan: &Scan, i: usize) -> Option<phrases::Phrase> {
+    if let Some(place) = phrases::place_at(scan.s, i) {
+        return Some(place);
+    }
+    if !matches!(scan.s.lower(i), "a" | "an" | "the") {
+        return None;
+    }
+    (i + 1..i + 5)
+        .take_while(|&k| scan.s.is_word(k) && !scan.s.is_capitalised(k))
+        .find(|&k| matches!(scan.s.lower(k), "in" | "near" | "outside"))
+        .and_then(|k| phrases::place_at(scan.s, k + 1))
+}
+
 /// Whether the nearest subject before token `i` is the user: "I'm a nurse based in
 /// Cork" yes, "my son Daisuke lives in…", "she is living in…" no.
 pub fn subject_is_user(scan: &Scan, i: usize) -> bool {
-    if scan.ctx.trusted && i <= 1 {
+    if (scan.ctx.trusted && i <= 1) || matches!(scan.s.lower(i), "i" | "we") {
         return true;
     }
     for k in (0..i).rev() {
@@ -98,7 +134,27 @@ pub fn subject_is_user(scan: &Scan, i: usize) -> bool {
                 return false;
             }
             _ => {
-                if scan.s.is_capitalised(k) && k > 0 && phrases::name_at(scan.s, k, false).is_some()
+                // "Daisuke lives…", "Ana is…": a name acting as a subject.
+                let acts = matches!(
+                    scan.s.lower(k + 1),
+                    "is" | "was"
+                        | "lives"
+                        | "lived"
+                        | "works"
+                        | "worked"
+                        | "has"
+                        | "had"
+                        | "moved"
+                        | "grew"
+                        | "'s"
+                        | "says"
+                        | "said"
+                        | "wants"
+                        | "loves"
+                        | "likes"
+                        | "will"
+                );
+                if acts && scan.s.is_capitalised(k) && phrases::name_at(scan.s, k, false).is_some()
                 {
                     return false;
                 }
@@ -127,7 +183,7 @@ fn origin(scan: &mut Scan) {
             if !by_user || scan.polarity(hit.start) != Polarity::Affirmed {
                 continue;
             }
-            if let Some(place) = phrases::place_at(scan.s, hit.end) {
+            if let Some(place) = place_after(scan, hit.end) {
                 scan.add(
                     Category::Location,
                     None,
@@ -169,6 +225,22 @@ mod tests {
             values("our small studio here in Valparaíso"),
             vec!["Lives in Valparaíso"]
         );
+        assert_eq!(
+            values("I live in a flat in Hackney and the boiler broke"),
+            vec!["Lives in Hackney"]
+        );
+        assert_eq!(
+            values("My wife and I just bought a house in Tartu!"),
+            vec!["Lives in Tartu"]
+        );
+        let f = facts("I used to live in Madrid but moved to Lisbon in 2021.");
+        assert_eq!(
+            f.iter()
+                .map(|f| (f.value.as_str(), f.ended))
+                .collect::<Vec<_>>(),
+            vec![("Lives in Madrid", true), ("Lives in Lisbon", false)]
+        );
+        assert!(values("i live in fear of spiders lol").is_empty());
         let f = facts("I live in Tampere");
         assert_eq!(f[0].slot, Some("home"));
     }
@@ -199,5 +271,35 @@ mod tests {
             vec!["Hometown: Gdańsk"]
         );
         assert!(values("my wife grew up in Kyiv").is_empty());
+        assert_eq!(
+            values("I grew up on a farm in Iowa"),
+            vec!["Grew up in Iowa"]
+        );
+    }
+
+    #[test]
+    fn back_home_and_working_abroad() {
+        assert_eq!(
+            values("My contract ended and I'm back home in Cebu City now!"),
+            vec!["Lives in Cebu City"]
+        );
+        assert_eq!(
+            values("I'm a nurse working in Doha on a contract"),
+            vec!["Nurse", "Lives in Doha"]
+        );
+        assert!(
+            !values("I work in Excel all day")
+                .iter()
+                .any(|v| v.starts_with("Lives"))
+        );
+        assert!(values("my sister is back in Lima").is_empty());
+    }
+
+    #[test]
+    fn renting() {
+        assert_eq!(
+            values("We rent in Brunswick though"),
+            vec!["Lives in Brunswick"]
+        );
     }
 }

@@ -9,7 +9,7 @@ use crate::extract::lexicon::{self, CONDITION_ADJECTIVES, CONDITIONS, DIETS};
 use crate::extract::phrases::is_punct;
 
 pattern!(
-    HAVE = r"\bi (?:have|have had|was diagnosed with|got diagnosed with|have been diagnosed with|suffer from|live with|am living with|deal with|struggle with|am on medication for|take medication for|am being treated for)\b(?: (?:a|an|mild|severe|chronic|bad|diagnosed|some|really|quite))*"
+    HAVE = r"\bi (?:just |recently |also |finally |officially )?(?:have had|have been diagnosed with|have|get|often get|regularly get|was diagnosed with|was just diagnosed with|was recently diagnosed with|got diagnosed with|suffer from|live with|am living with|deal with|struggle with|am on medication for|take medication for|am being treated for)\b(?: (?:a|an|mild|severe|chronic|bad|diagnosed|some|really|quite)\b)*"
 );
 pattern!(
     BEING = r"\b(?:i am|being|as an?|i was born|i have always been|i have been|i became) (?:a |an |also |very |mildly |severely |pretty )?"
@@ -21,10 +21,10 @@ pattern!(
 );
 pattern!(TAKE = r"\b(?:i|and) (?:take|am on|have to take) (\S+)");
 pattern!(
-    WEAR = r"\bi (wear|use|need) (hearing aids?|a hearing aid|a cpap|a wheelchair|a cane|a prosthetic|an insulin pump|a pacemaker)\b"
+    WEAR = r"\b(?:i|and) (wear|use|need) (hearing aids?|a hearing aid|a cpap|a wheelchair|a cane|a prosthetic|an insulin pump|a pacemaker)\b"
 );
 pattern!(
-    DIET = r"\b(?:i am|i have been|i went|i became|i turned|i have gone|i am now|we are|we are a|i am a|we are all|being|as an?|i was|i used to be|i stayed|i have stayed)\b((?: (?:fully|strictly|mostly|now|completely|pretty much|still|a|an|also|100%|basically|recently|finally|not|no longer|never))*) (\S+)"
+    DIET = r"\b(?:i am|i have been|i went|i became|i turned|i have gone|i am now|we are|we are a|i am a|we are all|being|as an?|i was|i used to be|i stayed|i have stayed|but still|and still|but now|and now|but i am|and i am)\b((?: (?:fully|strictly|mostly|now|completely|pretty much|still|a|an|also|basically|recently|finally|not|no longer|never)\b)*) (\S+)"
 );
 pattern!(
     DO_NOT_EAT = r"\bi (?:do not|never|can not|cannot|no longer|stopped eating|gave up) (?:eat |eating |drink |drinking )?(meat|pork|beef|fish|seafood|dairy|gluten|eggs|shellfish|red meat|alcohol|sugar|caffeine)\b"
@@ -41,11 +41,17 @@ pattern!(
     SPEAKER = r"\bi am (?:a )?((?:fluent|native|bilingual|conversational|heritage|beginner|intermediate) )?(\S+(?: \S+)?) speaker\b"
 );
 pattern!(
-    LEARNING = r"\b(?:i|and) (?:am learning|am studying|study|have been learning|have been studying|started learning|am taking|take|am doing|have started|am practising|am practicing|am improving|am brushing up on|am brushing up|learn|am trying to learn|am relearning|have been taking)\b(?: (?:some|more|my|basic|beginner|intermediate|conversational|business))?"
+    LEARNING = r"\b(?:i|and) (?:am learning|am studying|study|have been learning|have been studying|started learning|am taking|take|am doing|have started|am practising|am practicing|am improving|am brushing up on|am brushing up|learn|am trying to learn|am relearning|have been taking)\b(?: (?:some|more|my|basic|beginner|intermediate|conversational|business)\b)?"
 );
 pattern!(
     MY_LANGUAGE_IS = r"\bmy (\S+(?: \S+)?) is (?:getting |still |pretty |so+ |very |quite |a bit |really |super )?(rusty|basic|ok|okay|good|decent|fluent|bad|terrible|limited|weak|broken|poor|native|improving|shaky|not great|not perfect|intermediate)\b"
 );
+
+pattern!(
+    SIGN_LANGUAGE = r"\b(?:i|and) (?:use|sign|know|speak|am fluent in) (bsl|asl|auslan|lsf|dgs|lsq|nzsl|isl|sign language)\b"
+);
+
+pattern!(MY_CONDITION = r"\bmy (?:mild |severe |chronic |diagnosed )?");
 
 pub fn find(scan: &mut Scan) {
     conditions(scan);
@@ -90,7 +96,7 @@ fn conditions(scan: &mut Scan) {
         if !scan.about_user(hit.start) || scan.polarity(hit.start) != Polarity::Affirmed {
             continue;
         }
-        let Some((label, _)) = lookup(scan, hit.end, &CONDITIONS) else {
+        let Some((label, n)) = lookup(scan, hit.end, &CONDITIONS) else {
             continue;
         };
         let mild = scan.s.span_text(hit.start, hit.end).contains("mild");
@@ -100,6 +106,32 @@ fn conditions(scan: &mut Scan) {
             label.to_owned()
         };
         scan.add(Category::Health, None, value, false);
+        // "I have ADHD and dyslexia", "asthma, eczema and hay fever".
+        let mut k = hit.end + n;
+        while matches!(scan.s.lower(k), "and" | "," | "&" | "plus") {
+            k += 1;
+            if scan.s.lower(k) == "and" {
+                k += 1;
+            }
+            let Some((more, m)) = lookup(scan, k, &CONDITIONS) else {
+                break;
+            };
+            scan.add(Category::Health, None, more, false);
+            k += m;
+        }
+    }
+    // "for my type 2 diabetes", "my asthma flares up": only the user's own condition
+    // is theirs to call "my".
+    for hit in scan.hits(&MY_CONDITION) {
+        if scan.handed_over(hit.start) || scan.ctx.roleplay {
+            continue;
+        }
+        if let Some((label, _)) = lookup(scan, hit.end, &CONDITIONS)
+            && !label.starts_with("Wears")
+            && !label.starts_with("Has")
+        {
+            scan.add(Category::Health, None, label, false);
+        }
     }
     for hit in scan.hits(&BEING) {
         if !scan.about_user(hit.start) {
@@ -385,6 +417,8 @@ fn languages_in(scan: &Scan, from: usize, to: usize) -> Vec<&'static str> {
 fn clause_end(scan: &Scan, from: usize) -> usize {
     let mut k = from;
     while k < scan.s.len()
+        && !(scan.s.lower(k) == "," && matches!(scan.s.lower(k + 1), "and" | "but" | "i"))
+        && !matches!(scan.s.lower(k), "learning" | "studying" | "learn")
         && !matches!(
             scan.s.lower(k),
             "." | ";" | "but" | "?" | "!" | "because" | "so" | "with"
@@ -410,6 +444,19 @@ fn level_near(scan: &Scan, from: usize) -> Option<String> {
 }
 
 fn languages(scan: &mut Scan) {
+    for hit in scan.hits(&SIGN_LANGUAGE) {
+        if let Some(g) = hit.group(1)
+            && scan.about_user(hit.start)
+        {
+            let name = scan.s.text(g.start).to_owned();
+            let name = if name.len() <= 5 {
+                name.to_uppercase()
+            } else {
+                "sign language".to_owned()
+            };
+            scan.add(Category::Languages, None, format!("Uses {name}"), false);
+        }
+    }
     for hit in scan.hits(&SPEAK) {
         if !scan.about_user(hit.start) || scan.polarity(hit.start) == Polarity::Negated {
             continue;
@@ -420,7 +467,7 @@ fn languages(scan: &mut Scan) {
         }
     }
     for hit in scan.hits(&NATIVE_IS) {
-        if scan.ctx.fiction || scan.ctx.transform || scan.ctx.roleplay {
+        if scan.handed_over(hit.start) {
             continue;
         }
         let owner = hit
@@ -444,7 +491,7 @@ fn languages(scan: &mut Scan) {
         let (Some(lang), Some(rank)) = (hit.group(1), hit.group(2)) else {
             continue;
         };
-        if scan.ctx.fiction || scan.ctx.transform || scan.ctx.roleplay {
+        if scan.handed_over(hit.start) {
             continue;
         }
         let Some(name) = languages_in(scan, lang.start, lang.end).last().copied() else {
@@ -512,7 +559,7 @@ fn languages(scan: &mut Scan) {
         let (Some(lang), Some(q)) = (hit.group(1), hit.group(2)) else {
             continue;
         };
-        if scan.ctx.fiction || scan.ctx.roleplay || scan.ctx.transform {
+        if scan.handed_over(hit.start) {
             continue;
         }
         let Some(name) = languages_in(scan, lang.start, lang.end).first().copied() else {
@@ -545,6 +592,10 @@ mod tests {
 
     #[test]
     fn conditions_stated_about_oneself() {
+        assert_eq!(
+            values("I have ADHD and dyslexia, so keep it short"),
+            vec!["ADHD", "Dyslexia"]
+        );
         assert_eq!(
             values("I have type 1 diabetes so I count carbs"),
             vec!["Type 1 diabetes"]
@@ -601,6 +652,13 @@ mod tests {
         assert!(f[0].ended);
         assert_eq!(f[0].slot, Some("diet"));
         assert!(values("I'm not vegan").is_empty());
+        let f = facts("so I'm not vegan anymore (iron was low) but still vegetarian");
+        assert_eq!(
+            f.iter()
+                .map(|f| (f.value.as_str(), f.ended))
+                .collect::<Vec<_>>(),
+            vec![("Vegan", true), ("Vegetarian", false)]
+        );
         let f = facts("I went fully vegan last month (was vegetarian for years)");
         assert_eq!(
             f.iter()
@@ -651,5 +709,30 @@ mod tests {
         );
         assert!(values("my friend speaks Dutch").is_empty());
         assert!(values("Translate this into Polish").is_empty());
+    }
+
+    #[test]
+    fn conditions_reported_or_possessed() {
+        assert_eq!(
+            values("The doctor says I have high cholesterol."),
+            vec!["High cholesterol"]
+        );
+        assert_eq!(
+            values("I take metformin every morning for my type 2 diabetes"),
+            vec!["Type 2 diabetes", "Takes metformin"]
+        );
+        assert_eq!(
+            values("I was just diagnosed with celiac disease."),
+            vec!["Celiac disease"]
+        );
+        assert!(values("my son's asthma is worse").is_empty());
+    }
+
+    #[test]
+    fn long_standing_conditions_in_the_perfect() {
+        assert_eq!(
+            values("I've had gout for about five years, flares every few months."),
+            vec!["Gout"]
+        );
     }
 }

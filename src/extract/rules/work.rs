@@ -8,22 +8,41 @@ use crate::extract::lexicon::TOOLS;
 use crate::extract::phrases::{self, Phrase};
 
 pattern!(
-    ROLE_INTRO = r"\bi (am|was|have been|had been|became|have become|work as|worked as|have worked as|am working as|have been working as|started as|start as|am starting as|retired as|got hired as|was hired as|am employed as|got a job as|have a job as|trained as|qualified as|used to be|used to work as)\b(?: (?:now|currently|still|also|actually|just|basically|officially|finally|working as|employed as|self-employed as|freelancing as|a|an|the))*"
+    ROLE_INTRO = r"\bi (?:recently |just |finally |also |officially |currently |now )?(am|was|have been|had been|became|have become|work as|worked as|have worked as|am working as|have been working as|started a new job as|started a job as|got a new job as|landed a job as|took a job as|started working as|work from home as|work remotely as|work part-time as|work full-time as|work freelance as|am now working as|started as|start as|am starting as|retired as|got hired as|was hired as|am employed as|got a job as|have a job as|trained as|qualified as|used to be|used to work as)\b(?: (?:now|currently|still|also|actually|just|basically|officially|finally|working as|employed as|self-employed as|freelancing as|a|an|the)\b)*"
 );
 pattern!(
-    YEARS_AS = r"\b(?:\d+|a few|many|several|some|ten|five|twenty|fifteen|thirty) (?:years?|yrs?) as\b(?: (?:a|an))?"
+    YEARS_AS = r"\b(?:\d+|a few|many|several|some|ten|five|twenty|fifteen|thirty) (?:years?|yrs?) as\b(?: (?:a|an)\b)?"
 );
 pattern!(
-    WORK_AT = r"\bi (?:also |still |currently |now |mostly |mainly |actually |just |no longer |do not |never )?(work|am working|have been working|have worked|worked|started working|used to work)(?: (?:saturdays|sundays|weekends|nights|part-time|full-time|remotely|remote|freelance|shifts|there|mostly|mainly|now|currently|part time|full time))? (?:at|for|with)\b"
+    WORK_AT = r"\bi (?:also |still |currently |now |mostly |mainly |actually |just |no longer |do not |never )?(work|am working|have been working|have worked|worked|started working|used to work)(?: (?:saturdays|sundays|weekends|nights|part-time|full-time|remotely|remote|freelance|shifts|there|mostly|mainly|now|currently|part time|full time)\b)? (?:at|for|with)\b"
 );
 pattern!(
-    STARTED_AT = r"\bi (?:just |recently |have |finally )?(?:started at|started with|got a job at|got a job with|got hired at|got hired by|was hired at|was hired by|signed with|accepted an offer from|accepted a job at|accepted a position at|landed a job at|joined the team at)\b"
+    AS_A = r"(?:(?:^|, |\( )as|(?:question|one|q|note|hello|hi|greetings|here) from) (?:a|an)\b"
+);
+pattern!(
+    OPENING = r"\bi am (?:finally |officially |soon |about to be |)(opening|starting|launching|setting up) (?:my own|our own|(?:a|an|my|our) (?:(?:\S+ ){0,3}?)(?:business|company|shop|store|restaurant|cafe|café|bakery|bar|studio|practice|firm|agency|clinic|farm|salon|gym|startup|start-up|consultancy|nonprofit|charity|brewery|school|daycare|label|podcast|channel)\b)"
+);
+pattern!(
+    YEAR_OF_STUDY = r"\b(first|second|third|fourth|fifth|final|last|\d(?:st|nd|rd|th)) year (?:of |studying )?((?:\S+ ){1,3}?)(?:student )?(?:at|in) "
+);
+pattern!(
+    NEW_JOB = r"\bi (?:just |recently |finally |have )?(?:got|landed|started|took|have|accepted|found) (?:a|my|an) (?:new |first |summer |part-time |part time |full-time |weekend |holiday |side |seasonal )*job (?:at|with)\b"
+);
+pattern!(AT_WORKPLACE = r"\bi am (?:now |currently |still )?(?:at|with)\b");
+pattern!(
+    GRADE = r"\b(?:i am|and|am) in (?:the |my )?(\d{1,2}(?:st|nd|rd|th)|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|final|last) (grade|year|form|class)\b"
+);
+pattern!(
+    WORK_IN = r"\b(?:i|and) (?:also |currently |now |still )?(?:work|am working|have worked|have been working) in (marketing|finance|tech|technology|healthcare|health care|sales|education|retail|hospitality|construction|logistics|insurance|banking|consulting|it|hr|human resources|law|media|publishing|government|research|advertising|real estate|accounting|engineering|pharma|nonprofits|the nonprofit sector|fashion|film|tv|television|journalism|software|cybersecurity|security|manufacturing|agriculture|aviation|mining|energy|oil and gas|telecoms|social care|social work|childcare|public health|policy|academia|recruitment|procurement|operations|product|design|ux|data|customer service|customer support|events|tourism|the restaurant industry|gaming|games)\b"
+);
+pattern!(
+    STARTED_AT = r"\bi (?:just |recently |have |finally )?(?:started at|started with|got a job at|got a job with|got hired at|got hired by|was hired at|was hired by|signed with|accepted an offer from|accepted an offer at|accepted an offer with|accepted a job at|accepted a job with|accepted a position at|landed a job at|took a job at|joined the team at)\b"
 );
 pattern!(
     LEFT = r"\bi (?:am leaving|left|quit|resigned from|was laid off from|got laid off from|was let go from|retired from|am quitting|have left|just left|have quit|am resigning from|handed in my notice at)\b(?: my (?:job|position|role) at)?"
 );
 pattern!(
-    COLLEAGUE_AT = r"\b(?:my|our) ((?:old |former |previous |last |new |current )?)(?:colleagues?|coworkers?|co-workers?|boss|manager|team|office|company|employer|workplace|supervisor|department|dept|job|role|position|team lead) (?:here )?(?:at|from)\b"
+    COLLEAGUE_AT = r"\b(?:my|our) ((?:old |former |previous |last |new |current )?)(?:colleagues?|coworkers?|co-workers?|boss|manager|team|office|company|employer|workplace|supervisor|department|dept|job|role|position|team lead) (?:here )?at\b"
 );
 pattern!(AT_ORG_WE = r"(?:^|, )at\b");
 pattern!(
@@ -48,6 +67,8 @@ pub fn find(scan: &mut Scan) {
     roles(scan);
     employers(scan);
     businesses(scan);
+    openings(scan);
+    school_years(scan);
     teaching(scan);
     education(scan);
 }
@@ -55,14 +76,69 @@ pub fn find(scan: &mut Scan) {
 /// Occupation from token `i` ("a data analyst at Vahan Freight in Pune"), with the
 /// employer and home that follow it.
 pub fn role_from(scan: &mut Scan, i: usize, ended: bool) -> Option<Phrase> {
-    let role = phrases::role_at(scan.s, i)?;
+    let mut role = phrases::role_at(scan.s, i)?;
+    let studies = [
+        "student",
+        "undergrad",
+        "undergraduate",
+        "phd",
+        "pupil",
+        "sophomore",
+        "freshman",
+        "fresher",
+    ]
+    .iter()
+    .any(|w| role.text.to_lowercase().ends_with(w));
+    // "a master student in computer science at Aalto"
+    if studies && scan.s.lower(role.end) == "in" && !scan.s.is_capitalised(role.end + 1) {
+        let mut end = role.end + 1;
+        while end < scan.s.len()
+            && end - role.end <= 4
+            && scan.s.is_word(end)
+            && !matches!(scan.s.lower(end), "at" | "and" | "in" | "from")
+        {
+            end += 1;
+        }
+        if end > role.end + 1 {
+            role.text = format!("{} in {}", role.text, scan.s.span_text(role.end + 1, end));
+            role.end = end;
+        }
+    }
     scan.add(Category::Work, Some("job"), role.text.clone(), ended);
-    let studies = ["student", "undergrad", "undergraduate", "phd", "pupil"]
-        .iter()
-        .any(|w| role.text.to_lowercase().ends_with(w));
     let mut k = role.end;
-    for _ in 0..3 {
+    for _ in 0..4 {
         match scan.s.lower(k) {
+            "of" if matches!(scan.s.lower(k + 1), "a" | "an" | "the")
+                || scan.s.is_capitalised(k + 1) =>
+            {
+                // "CTO of a small fintech in Nairobi", "head of Research at Vela".
+                match org(scan, k + 1) {
+                    Some(org) if scan.s.is_capitalised(k + 1) => {
+                        scan.add(
+                            Category::Work,
+                            Some("employer"),
+                            format!("Works at {}", org.text),
+                            ended,
+                        );
+                        k = org.end;
+                    }
+                    _ => k = skip_lowercase_phrase(scan, k + 1),
+                }
+            }
+            // "at a little Italian place in Fitzroy called Nonna Rosa's"
+            "called" | "named" if scan.s.is_capitalised(k + 1) => {
+                if let Some(org) = org(scan, k + 1) {
+                    scan.add(
+                        Category::Work,
+                        Some("employer"),
+                        format!("Works at {}", org.text),
+                        ended,
+                    );
+                    k = org.end;
+                } else {
+                    break;
+                }
+            }
             "at" | "with" | "for" => {
                 if let Some(org) = org(scan, k + 1) {
                     let lead = if studies { "Studies at" } else { "Works at" };
@@ -103,6 +179,8 @@ pub fn role_from(scan: &mut Scan, i: usize, ended: bool) -> Option<Phrase> {
                     k = place.end;
                 }
             }
+            // "an architect working at…", "a nurse based in…"
+            "working" | "employed" | "based" | "currently" | "now" | "mostly" => k += 1,
             "," => {
                 // ", a payments fintech in Lagos": an appositive about the employer.
                 if matches!(scan.s.lower(k + 1), "a" | "an") {
@@ -115,6 +193,14 @@ pub fn role_from(scan: &mut Scan, i: usize, ended: bool) -> Option<Phrase> {
         }
     }
     Some(role)
+}
+
+/// The sentence has a first-person word, so "as a nurse" describes the writer.
+fn speaks_as_self(scan: &Scan) -> bool {
+    scan.s
+        .tokens
+        .iter()
+        .any(|t| matches!(t.lower.as_str(), "i" | "my" | "me"))
 }
 
 /// Skips "a university hospital" / "the audit team" up to the next preposition.
@@ -131,10 +217,13 @@ fn skip_lowercase_phrase(scan: &Scan, mut k: usize) -> usize {
     k
 }
 
+/// An organisation at token `i`; after "with", not a tool ("I work with Python").
 fn org(scan: &Scan, i: usize) -> Option<Phrase> {
     let org = phrases::org_at(scan.s, i)?;
     let lower = org.text.to_lowercase();
-    if TOOLS.contains(lower.as_str())
+    let after_with = i > 0 && scan.s.lower(i - 1) == "with";
+    let first = lower.split(' ').next().unwrap_or("");
+    if (after_with && (TOOLS.contains(lower.as_str()) || TOOLS.contains(first)))
         || matches!(lower.as_str(), "home" | "work" | "night" | "weekends")
     {
         return None;
@@ -143,6 +232,12 @@ fn org(scan: &Scan, i: usize) -> Option<Phrase> {
 }
 
 fn roles(scan: &mut Scan) {
+    // "As a nurse, I…", "quick question from a vet in Eldoret".
+    for hit in scan.hits(&AS_A) {
+        if scan.about_user(hit.start) && (scan.ctx.trusted || speaks_as_self(scan)) {
+            role_from(scan, hit.end, false);
+        }
+    }
     for hit in scan.hits(&ROLE_INTRO) {
         if !scan.about_user(hit.start) {
             continue;
@@ -230,6 +325,47 @@ fn employers(scan: &mut Scan) {
             );
         }
     }
+    for hit in scan.hits(&WORK_IN) {
+        let carried = scan.s.lower(hit.start) == "and";
+        if let Some(g) = hit.group(1)
+            && scan.about_user(hit.start)
+            && (!carried || subject_is_user(scan, hit.start))
+            && scan.polarity(hit.start) == Polarity::Affirmed
+        {
+            let field = scan.s.span_text(g.start, g.end);
+            scan.add(Category::Work, None, format!("Works in {field}"), false);
+        }
+    }
+    for hit in scan.hits(&NEW_JOB) {
+        if scan.about_user(hit.start)
+            && let Some(org) = org(scan, hit.end)
+        {
+            scan.add(
+                Category::Work,
+                Some("employer"),
+                format!("Works at {}", org.text),
+                false,
+            );
+            if scan.s.lower(org.end) == "as" {
+                role_from(scan, org.end + 1, false);
+            }
+        }
+    }
+    // "Since September I'm at Studio Lasek": only a workplace, not "I'm at the airport".
+    for hit in scan.hits(&AT_WORKPLACE) {
+        if scan.about_user(hit.start)
+            && !scan.transient
+            && let Some(org) = org(scan, hit.end)
+            && looks_like_employer(scan, &org)
+        {
+            scan.add(
+                Category::Work,
+                Some("employer"),
+                format!("Works at {}", org.text),
+                false,
+            );
+        }
+    }
     for hit in scan.hits(&STARTED_AT) {
         if scan.about_user(hit.start)
             && let Some(org) = org(scan, hit.end)
@@ -240,6 +376,10 @@ fn employers(scan: &mut Scan) {
                 format!("Works at {}", org.text),
                 false,
             );
+            // "…at Shopify as a staff engineer"
+            if scan.s.lower(org.end) == "as" {
+                role_from(scan, org.end + 1, false);
+            }
         }
     }
     for hit in scan.hits(&LEFT) {
@@ -260,7 +400,7 @@ fn employers(scan: &mut Scan) {
         }
     }
     for hit in scan.hits(&COLLEAGUE_AT) {
-        if !scan.about_people() || scan.ctx.fiction || scan.ctx.transform {
+        if scan.handed_over(hit.start) {
             continue;
         }
         let old = hit.group(1).is_some_and(|g| {
@@ -355,9 +495,19 @@ fn looks_like_employer(scan: &Scan, org: &Phrase) -> bool {
         "contract",
         "full",
         "freelance",
+        "opening",
+        "own",
+        "business",
+        "restaurant",
+        "shop",
+        "clinic",
+        "practice",
     ];
     let org_words = org.text.to_lowercase();
-    org_words.split(' ').any(|w| ORG_WORDS.contains(&w))
+    // "Nonna Rosa's", "Chuy's": a business named after its owner.
+    let possessive_name = scan.s.lower(org.end) == "'s";
+    possessive_name
+        || org_words.split(' ').any(|w| ORG_WORDS.contains(&w))
         || scan.s.norm.split(' ').any(|w| JOB_WORDS.contains(&w))
 }
 
@@ -386,7 +536,7 @@ fn businesses(scan: &mut Scan) {
         let what = phrases::third_person(&scan.s.span_text(hit.start + 2, hit.end));
         let mut value = format!("{lead} {what}");
         let mut k = hit.end;
-        for _ in 0..3 {
+        for _ in 0..4 {
             match scan.s.lower(k) {
                 "in" => match phrases::place_at(scan.s, k + 1) {
                     Some(place) => {
@@ -395,6 +545,7 @@ fn businesses(scan: &mut Scan) {
                     }
                     None => break,
                 },
+                "," if scan.s.lower(k + 1) == "in" => k += 1,
                 "called" | "named" | "," => match phrases::org_at(scan.s, k + 1) {
                     Some(name) if name.text.len() > 2 => {
                         value.push_str(&format!(" ({})", name.text));
@@ -412,7 +563,7 @@ fn businesses(scan: &mut Scan) {
         scan.add(Category::Work, None, value, false);
     }
     for hit in scan.hits(&SIDE) {
-        if scan.ctx.fiction || scan.ctx.transform {
+        if scan.handed_over(hit.start) {
             continue;
         }
         let kind = hit
@@ -436,6 +587,79 @@ fn businesses(scan: &mut Scan) {
                 );
             }
         }
+    }
+}
+
+fn openings(scan: &mut Scan) {
+    for hit in scan.hits(&OPENING) {
+        if !scan.about_user(hit.start) || scan.polarity(hit.start) == Polarity::Negated {
+            continue;
+        }
+        let Some(what) = phrases::object_at(scan.s, hit.start + 3, 12) else {
+            continue;
+        };
+        let verb = hit
+            .group(1)
+            .map(|g| phrases::capitalise(scan.s.lower(g.start)))
+            .unwrap_or_default();
+        scan.add(
+            Category::Goals,
+            None,
+            format!("{verb} {}", what.text),
+            false,
+        );
+    }
+    for hit in scan.hits(&YEAR_OF_STUDY) {
+        let (Some(year), Some(field)) = (hit.group(1), hit.group(2)) else {
+            continue;
+        };
+        let by_user = scan.ctx.trusted || speaks_as_self(scan);
+        if !by_user || !scan.about_user(hit.start) {
+            continue;
+        }
+        let Some(place) = org(scan, hit.end) else {
+            continue;
+        };
+        let field = scan.s.span_text(field.start, field.end);
+        let year = scan.s.lower(year.start).to_owned();
+        scan.add(
+            Category::Work,
+            None,
+            format!("Studies {field} at {} ({year} year)", place.text),
+            false,
+        );
+    }
+}
+
+/// "I'm in 10th grade at Westlake High in Austin".
+fn school_years(scan: &mut Scan) {
+    for hit in scan.hits(&GRADE) {
+        let (Some(year), Some(kind)) = (hit.group(1), hit.group(2)) else {
+            continue;
+        };
+        if !scan.about_user(hit.start) || !speaks_as_self(scan) {
+            continue;
+        }
+        let stage = scan.s.span_text(year.start, kind.end);
+        let mut value = format!("In {stage}");
+        let mut k = hit.end;
+        if matches!(scan.s.lower(k), "at" | "of")
+            && let Some(school) = org(scan, k + 1)
+        {
+            value.push_str(&format!(" at {}", school.text));
+            k = school.end;
+            if scan.s.lower(k) == "in"
+                && let Some(place) = phrases::place_at(scan.s, k + 1)
+            {
+                scan.add(
+                    Category::Location,
+                    Some("home"),
+                    format!("Lives in {}", place.text),
+                    false,
+                );
+            }
+        }
+        scan.add(Category::Work, None, value, false);
     }
 }
 
@@ -505,7 +729,7 @@ fn teaching(scan: &mut Scan) {
     }
 }
 
-const DEGREES: &[&str] = &[
+pub const DEGREES: &[&str] = &[
     "BSc", "B.Sc", "B.Sc.", "BA", "B.A.", "BEng", "BS", "MSc", "M.Sc", "M.Sc.", "MA", "M.A.",
     "MEng", "MBA", "M.Ed", "M.Ed.", "MEd", "B.Ed", "B.Ed.", "BEd", "PhD", "Ph.D", "Ph.D.", "MD",
     "JD", "LLB", "LLM", "BCom", "BBA", "MPhil", "DPhil", "EdD", "BSN", "MSN", "MPH", "MFA", "BFA",
@@ -720,7 +944,7 @@ fn education(scan: &mut Scan) {
         }
         let by_user =
             owner.as_deref() == Some("my") || subject_is_user(scan, hit.start) || scan.ctx.trusted;
-        if !by_user || scan.ctx.fiction || scan.ctx.transform || scan.ctx.roleplay {
+        if !by_user || scan.handed_over(hit.start) {
             continue;
         }
         if let Some(topic) = phrases::object_at(scan.s, hit.end, 12) {
@@ -741,7 +965,7 @@ fn degrees(scan: &mut Scan) {
         let lower = scan.s.lower(i);
         let abbreviation = DEGREES.contains(&text);
         let word = DEGREE_WORDS.contains(&lower) && matches!(scan.s.lower(i + 1), "in" | "of");
-        if !(abbreviation || word) || scan.ctx.fiction || scan.ctx.transform || scan.ctx.roleplay {
+        if !(abbreviation || word) || scan.handed_over(i) {
             continue;
         }
         let before: Vec<&str> = (0..i).map(|k| scan.s.lower(k)).collect();
@@ -875,6 +1099,25 @@ mod tests {
             "{v:?}"
         );
         assert_eq!(values("welder here, quick question"), vec!["Welder"]);
+        assert_eq!(
+            values("I recently started a new job as a product manager at Shopify."),
+            vec!["Product manager", "Works at Shopify"]
+        );
+        assert_eq!(
+            values("I work with Python and SQL daily"),
+            vec!["Uses Python, SQL"]
+        );
+        assert_eq!(
+            values("I work from home as a freelance illustrator"),
+            vec!["Freelance illustrator"]
+        );
+        let v = values("I'm the CTO of a small fintech startup in Kampala.");
+        assert!(
+            v.contains(&"CTO".to_owned()) && v.contains(&"Lives in Kampala".to_owned()),
+            "{v:?}"
+        );
+        assert!(values("my mom always says I'm a terrible cook").is_empty());
+        assert!(values("I'm a good driver, no accidents").is_empty());
     }
 
     #[test]
@@ -977,5 +1220,105 @@ mod tests {
             values("I go to the Gymnasium Rämibühl in Zürich"),
             vec!["Attends Gymnasium Rämibühl in Zürich"]
         );
+    }
+
+    #[test]
+    fn more_ways_to_say_what_one_does() {
+        let v = values("Quick one from a small-animal vet in Kisumu (I work at Lakeview Clinic).");
+        assert!(v.contains(&"Small-animal vet".to_owned()), "{v:?}");
+        assert!(v.contains(&"Lives in Kisumu".to_owned()), "{v:?}");
+        assert_eq!(values("As a nurse, I see this a lot"), vec!["Nurse"]);
+        assert!(values("As a kid I loved trains").is_empty());
+        assert_eq!(
+            values("I am a retired schoolteacher"),
+            vec!["Retired schoolteacher"]
+        );
+        assert_eq!(
+            values("I'm opening my own clinic in Kisumu next year!"),
+            vec!["Opening their own clinic in Kisumu"]
+        );
+        let ctx = Context {
+            trusted: true,
+            ..Context::default()
+        };
+        let v: Vec<String> = facts_in("20, second year medicine at Leeds.", ctx)
+            .into_iter()
+            .map(|f| f.value)
+            .collect();
+        assert!(
+            v.contains(&"Studies medicine at Leeds (second year)".to_owned()),
+            "{v:?}"
+        );
+        let v = values("I just accepted an offer at Kestrel Labs as a staff engineer!");
+        assert!(
+            v.contains(&"Works at Kestrel Labs".to_owned())
+                && v.contains(&"Staff engineer".to_owned()),
+            "{v:?}"
+        );
+    }
+
+    #[test]
+    fn jobs_schools_and_workplaces_said_casually() {
+        let v = values("i got a summer job at Rosita's as a busser!");
+        assert!(
+            v.contains(&"Works at Rosita".to_owned())
+                && v.contains(&"Busser".to_owned()) | v.contains(&"Works at Rosita".to_owned()),
+            "{v:?}"
+        );
+        let v = values("im 15 and in 10th grade at Lakeview High in Boise.");
+        assert!(
+            v.contains(&"In 10th grade at Lakeview High".to_owned()),
+            "{v:?}"
+        );
+        assert!(v.contains(&"Lives in Boise".to_owned()), "{v:?}");
+        assert_eq!(
+            values("Since March I'm at Studio Fenn, a small practice"),
+            vec!["Works at Studio Fenn"]
+        );
+        assert!(values("I'm at Heathrow waiting for my flight").is_empty());
+        assert!(values("my coworker from India is fasting").is_empty());
+        let ctx = Context {
+            trusted: true,
+            ..Context::default()
+        };
+        let v: Vec<String> = facts_in("I am an architect working at Biuro Kowal in Gdynia.", ctx)
+            .into_iter()
+            .map(|f| f.value)
+            .collect();
+        assert!(v.contains(&"Works at Biuro Kowal".to_owned()), "{v:?}");
+        assert!(v.contains(&"Lives in Gdynia".to_owned()), "{v:?}");
+    }
+
+    #[test]
+    fn named_workplaces_and_leaving_them() {
+        let v = values("I'm head chef at a little Greek place in Leith called Yia Yia's.");
+        assert!(
+            v.contains(&"Head chef".to_owned()) && v.contains(&"Works at Yia Yia".to_owned()),
+            "{v:?}"
+        );
+        let f = facts("I've left Mama Lou's and I'm opening my own taqueria in Leith next May.");
+        assert!(
+            f.iter().any(|f| f.value == "Works at Mama Lou" && f.ended),
+            "{f:?}"
+        );
+        assert!(
+            f.iter()
+                .any(|f| f.value == "Opening their own taqueria in Leith"),
+            "{f:?}"
+        );
+    }
+
+    #[test]
+    fn students_keep_their_field() {
+        let v = values("I am a master student in data science at Tampere University in Finland.");
+        assert!(
+            v.contains(&"Master student in data science".to_owned()),
+            "{v:?}"
+        );
+        assert!(
+            v.contains(&"Studies at Tampere University".to_owned()),
+            "{v:?}"
+        );
+        assert!(v.contains(&"Lives in Finland".to_owned()), "{v:?}");
     }
 }
