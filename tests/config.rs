@@ -17,9 +17,12 @@ fn run_with(env: &[(&str, &str)]) -> (bool, String) {
     )
 }
 
+/// Settings to give, and words the error must contain.
+type Case<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str]);
+
 #[test]
 fn each_bad_value_gets_one_clear_error() {
-    let cases: &[(&[(&str, &str)], &[&str])] = &[
+    let cases: &[Case] = &[
         (
             &[("FULLPASS_LISTEN_MODE", "sometimes")],
             &["sometimes", "listen-mode"],
