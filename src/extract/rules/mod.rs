@@ -375,8 +375,15 @@ pub fn with_subject(text: &str, trusted: bool) -> String {
         return text.to_owned();
     }
     let lead: String = s.span_text(0, first);
-    let rest = lowercase_first(&s.span_text(first, s.len()));
+    let rest = s.span_text(first, s.len());
+    // A restored verb is lowercased ("I moved…"); a description keeps its capital so
+    // that a capitalised writer's sentence is not mistaken for an all-lowercase one.
     let prefixed = |subject: &str| -> String {
+        let rest = if subject != "I am a" {
+            lowercase_first(&rest)
+        } else {
+            rest.clone()
+        };
         if lead.is_empty() {
             format!("{subject} {rest}")
         } else {
@@ -449,7 +456,7 @@ mod tests {
         );
         assert_eq!(
             with_subject("Civil engineer in Durban.", true),
-            "I am a civil engineer in Durban."
+            "I am a Civil engineer in Durban."
         );
         assert_eq!(
             with_subject("Civil engineer in Durban.", false),

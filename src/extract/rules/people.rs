@@ -73,6 +73,9 @@ fn pet(word: &str) -> Option<&'static str> {
     PETS.iter()
         .find(|(w, _)| *w == word)
         .map(|(_, label)| *label)
+        // "sheepdog", "bulldog", "housecat"
+        .or_else(|| (word.len() > 4 && word.ends_with("dog")).then_some("Dog"))
+        .or_else(|| (word.len() > 4 && word.ends_with("cat") && word != "bobcat").then_some("Cat"))
 }
 
 fn plural(word: &str) -> Option<&'static str> {
@@ -289,7 +292,7 @@ fn add_relative(scan: &mut Scan, label: &str, partner: bool, modifiers: &[String
 /// "Ada (8) and Tom (5)", "Isla, Finn and Ruby".
 fn name_list(scan: &Scan, mut i: usize) -> Vec<String> {
     let mut names = Vec::new();
-    while let Some(name) = phrases::name_at(scan.s, i, false) {
+    while let Some(name) = phrases::relative_name_at(scan.s, i) {
         names.push(name.text);
         i = name.end;
         if scan.s.lower(i) == "(" {
@@ -635,5 +638,18 @@ mod tests {
             .map(|f| f.value)
             .collect();
         assert_eq!(v, vec!["Widowed"]);
+    }
+
+    #[test]
+    fn month_names_and_compound_pets() {
+        assert_eq!(
+            values("My girls, Ivy (6) and June (3), are fighting"),
+            vec!["Daughters: Ivy, June"]
+        );
+        assert_eq!(
+            values("Our sheepdog Bran is getting old"),
+            vec!["Dog: Bran (sheepdog)"]
+        );
+        assert!(values("see you in June and July").is_empty());
     }
 }

@@ -17,7 +17,7 @@ pattern!(
 pattern!(ALLERGIC = r"\bi am (?:very |severely |mildly |deathly |also )?allergic to\b");
 pattern!(ALLERGY = r"\b(?:i have an?|my) (\S+(?: \S+)?) allergy\b");
 pattern!(
-    BODY_HIGH = r"\bmy (blood pressure|cholesterol|blood sugar) is (?:too |a bit |very |quite |way |really )?(high|low)\b"
+    BODY_HIGH = r"\bmy (blood pressure|cholesterol|blood sugar) is (?:too |a bit |very |quite |way |really |borderline |slightly |a little |getting |a touch )?(high|low)\b"
 );
 pattern!(TAKE = r"\b(?:i|and) (?:take|am on|have to take) (\S+)");
 pattern!(
@@ -733,6 +733,14 @@ mod tests {
         assert_eq!(
             values("I've had gout for about five years, flares every few months."),
             vec!["Gout"]
+        );
+    }
+
+    #[test]
+    fn borderline_readings() {
+        assert_eq!(
+            values("GP says my blood pressure is borderline high."),
+            vec!["High blood pressure"]
         );
     }
 }

@@ -108,6 +108,20 @@ pub fn role_from(scan: &mut Scan, i: usize, ended: bool) -> Option<Phrase> {
     let mut k = role.end;
     for _ in 0..4 {
         match scan.s.lower(k) {
+            // "Director of Product at Cobalt Pay": a department, then the employer.
+            "of" if scan.s.is_capitalised(k + 1)
+                && phrases::org_at(scan.s, k + 1)
+                    .is_some_and(|d| matches!(scan.s.lower(d.end), "at" | "with" | "for")) =>
+            {
+                if let Some(department) = phrases::org_at(scan.s, k + 1) {
+                    let titled = format!("{} of {}", role.text, department.text);
+                    scan.found
+                        .retain(|f| f.value != phrases::capitalise(&role.text));
+                    scan.add(Category::Work, Some("job"), titled.clone(), ended);
+                    role.text = titled;
+                    k = department.end;
+                }
+            }
             "of" if matches!(scan.s.lower(k + 1), "a" | "an" | "the")
                 || scan.s.is_capitalised(k + 1) =>
             {
@@ -154,8 +168,11 @@ pub fn role_from(scan: &mut Scan, i: usize, ended: bool) -> Option<Phrase> {
                 }
             }
             "in" if !ended && !scan.transient => {
-                if let Some(place) = phrases::place_at(scan.s, k + 1)
-                    && scan.s.is_capitalised(k + 1) | scan.s.all_lowercase
+                if let Some(field) = industry_at(scan, k + 1) {
+                    // "product manager in fintech": the field, not a place.
+                    k = field;
+                } else if let Some(place) = phrases::place_at(scan.s, k + 1)
+                    && (scan.s.is_capitalised(k + 1) || scan.s.all_lowercase)
                 {
                     scan.add(
                         Category::Location,
@@ -201,6 +218,79 @@ fn speaks_as_self(scan: &Scan) -> bool {
         .tokens
         .iter()
         .any(|t| matches!(t.lower.as_str(), "i" | "my" | "me"))
+}
+
+/// Fields of work people name after "work in" or an occupation ("in fintech").
+pub const INDUSTRIES: &[&str] = &[
+    "marketing",
+    "finance",
+    "fintech",
+    "tech",
+    "technology",
+    "healthcare",
+    "sales",
+    "education",
+    "retail",
+    "hospitality",
+    "construction",
+    "logistics",
+    "insurance",
+    "banking",
+    "consulting",
+    "it",
+    "hr",
+    "law",
+    "media",
+    "publishing",
+    "government",
+    "research",
+    "advertising",
+    "accounting",
+    "engineering",
+    "pharma",
+    "nonprofits",
+    "fashion",
+    "film",
+    "tv",
+    "television",
+    "journalism",
+    "software",
+    "cybersecurity",
+    "security",
+    "manufacturing",
+    "agriculture",
+    "aviation",
+    "mining",
+    "energy",
+    "telecoms",
+    "academia",
+    "recruitment",
+    "procurement",
+    "operations",
+    "product",
+    "design",
+    "ux",
+    "data",
+    "events",
+    "tourism",
+    "gaming",
+    "games",
+    "biotech",
+    "edtech",
+    "healthtech",
+    "proptech",
+    "crypto",
+    "ecommerce",
+    "e-commerce",
+    "saas",
+    "startups",
+    "b2b",
+];
+
+/// The token after a field of work at `i`, if there is one.
+fn industry_at(scan: &Scan, i: usize) -> Option<usize> {
+    let w = scan.s.lower(i);
+    (INDUSTRIES.contains(&w) && !scan.s.is_capitalised(i)).then_some(i + 1)
 }
 
 /// Skips "a university hospital" / "the audit team" up to the next preposition.
@@ -1320,5 +1410,20 @@ mod tests {
             "{v:?}"
         );
         assert!(v.contains(&"Lives in Finland".to_owned()), "{v:?}");
+    }
+
+    #[test]
+    fn fields_and_departments_are_not_places_or_employers() {
+        let ctx = Context {
+            trusted: true,
+            ..Context::default()
+        };
+        let v: Vec<String> = facts_in("Product manager in fintech. Based in Denver.", ctx)
+            .into_iter()
+            .map(|f| f.value)
+            .collect();
+        assert_eq!(v, vec!["Lives in Denver", "Product manager"]);
+        let v = values("I'm now Director of Product at Cobalt Pay.");
+        assert_eq!(v, vec!["Director of Product", "Works at Cobalt Pay"]);
     }
 }
