@@ -44,7 +44,7 @@ pattern!(
 );
 pattern!(GOT_STATUS = r"\b(?:i|we) (?:just |recently |finally )?got (married|engaged|divorced)\b");
 pattern!(
-    KIDS_COUNT = r"\b(?:my|our|i have|we have|married with|mum of|mom of|dad of) (one|two|three|four|five|six|2|3|4|5|6|twin) (kids|children|boys|girls|sons|daughters|kid|child)\b"
+    KIDS_COUNT = r"(?:\b(?:my|our|i have|we have|married with|mum of|mom of|dad of)|,) (one|two|three|four|five|six|2|3|4|5|6|twin) (kids|children|boys|girls|sons|daughters|kid|child)\b"
 );
 pattern!(
     PARENT_OF = r"\b(mom|mum|mother|dad|father|parent) of (one|two|three|four|five|six|[1-6])\b"
@@ -457,7 +457,8 @@ fn status(scan: &mut Scan) {
         let (Some(n), Some(kind)) = (hit.group(1), hit.group(2)) else {
             continue;
         };
-        if scan.handed_over(hit.start) {
+        // ", two kids" only describes the writer of a profile ("Married, two kids.").
+        if scan.handed_over(hit.start) || (scan.s.lower(hit.start) == "," && !scan.ctx.trusted) {
             continue;
         }
         let n = scan.s.lower(n.start).to_owned();

@@ -16,6 +16,7 @@ pattern!(
 pattern!(
     BOUGHT_HOME = r"\b(?:i|we) (?:just |recently |finally |still )?(?:bought|rent|are renting|am renting|own) (?:(?:a|an|our|my) (?:first |new |little |small )?(?:house|home|flat|apartment|condo|place|cottage|townhouse) )?(?:in|near|outside)\b"
 );
+pattern!(LIVES = r"(?:^|, |\band )(?:now |currently |still )?lives (?:in|near)\b");
 pattern!(
     BACK_HOME = r"\b(?:i am|we are|i have been|we have been)? ?(?:now |finally )?back (?:home )?(?:in|to)\b"
 );
@@ -67,6 +68,14 @@ fn home(scan: &mut Scan) {
         .any(|w| scan.s.norm.split(' ').any(|t| t == *w));
         if !visiting {
             spots.push((hit.start, hit.end));
+        }
+    }
+    // In a saved memory, "…, now lives in Uppsala" is the user.
+    if scan.ctx.trusted {
+        for hit in scan.hits(&LIVES) {
+            if subject_is_user(scan, hit.start) {
+                spots.push((hit.start, hit.end));
+            }
         }
     }
     for pattern in [&BACK_HOME, &WORKING_IN] {

@@ -610,6 +610,23 @@ fn businesses(scan: &mut Scan) {
             .group(1)
             .map(|g| scan.s.lower(g.start).to_owned())
             .unwrap_or_default();
+        // "I have a workshop with tools" is a room, not a business.
+        let noun = scan.s.lower(hit.end.saturating_sub(1));
+        if verb == "have"
+            && matches!(
+                noun,
+                "workshop"
+                    | "garage"
+                    | "studio"
+                    | "gallery"
+                    | "nursery"
+                    | "stall"
+                    | "label"
+                    | "practice"
+            )
+        {
+            continue;
+        }
         let lead = match verb.as_str() {
             "own" => "Owns",
             "run" => "Runs",
@@ -1425,5 +1442,14 @@ mod tests {
         assert_eq!(v, vec!["Lives in Denver", "Product manager"]);
         let v = values("I'm now Director of Product at Cobalt Pay.");
         assert_eq!(v, vec!["Director of Product", "Works at Cobalt Pay"]);
+    }
+
+    #[test]
+    fn a_room_is_not_a_business() {
+        assert!(values("I have a workshop with tools in the garden").is_empty());
+        assert_eq!(
+            values("I run a small pottery studio"),
+            vec!["Runs a small pottery studio"]
+        );
     }
 }
