@@ -30,7 +30,11 @@ pub fn consolidate(candidates: Vec<Fact>, settings: &ExtractSettings) -> Vec<Fac
     let mut sorted: Vec<Fact> = candidates
         .into_iter()
         .filter(|f| !settings.excluded.contains(&f.category))
-        .filter(|f| !f.value.trim().is_empty() && !contains_secret(&f.value))
+        .filter(|f| {
+            !f.value.trim().is_empty()
+                && !contains_secret(&f.value)
+                && !f.value.contains(super::secrets::REDACTED)
+        })
         .map(|mut f| {
             f.value = clip(f.value.trim(), MAX_VALUE_CHARS);
             f
@@ -212,7 +216,7 @@ fn resolve_slot(mut values: Vec<(Fact, Option<NaiveDate>)>) -> Vec<Fact> {
         }
     }
     // Newest first.
-    older.sort_by(|a, b| b.last_seen.cmp(&a.last_seen));
+    older.sort_by_key(|f| std::cmp::Reverse(f.last_seen));
     current.previously = older
         .iter()
         .take(MAX_PREVIOUS)

@@ -61,7 +61,6 @@ pub fn relative_name_at(s: &Sentence, i: usize) -> Option<Phrase> {
 }
 
 fn name_from(s: &Sentence, i: usize, with_surname: bool) -> Option<Phrase> {
-    let first = s.text(i);
     if !s.is_capitalised(i) {
         let boundary = matches!(
             s.lower(i + 1),

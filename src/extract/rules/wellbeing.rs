@@ -414,17 +414,28 @@ fn languages_in(scan: &Scan, from: usize, to: usize) -> Vec<&'static str> {
     found
 }
 
+/// Where the list of languages after "I speak" ends.
 fn clause_end(scan: &Scan, from: usize) -> usize {
+    let ends_at = |k: usize| {
+        let w = scan.s.lower(k);
+        (w == "," && matches!(scan.s.lower(k + 1), "and" | "but" | "i"))
+            || matches!(
+                w,
+                "learning"
+                    | "studying"
+                    | "learn"
+                    | "."
+                    | ";"
+                    | "but"
+                    | "?"
+                    | "!"
+                    | "because"
+                    | "so"
+                    | "with"
+            )
+    };
     let mut k = from;
-    while k < scan.s.len()
-        && !(scan.s.lower(k) == "," && matches!(scan.s.lower(k + 1), "and" | "but" | "i"))
-        && !matches!(scan.s.lower(k), "learning" | "studying" | "learn")
-        && !matches!(
-            scan.s.lower(k),
-            "." | ";" | "but" | "?" | "!" | "because" | "so" | "with"
-        )
-        && k - from < 12
-    {
+    while k < scan.s.len() && k - from < 12 && !ends_at(k) {
         k += 1;
     }
     k
