@@ -349,9 +349,9 @@ impl Sentence {
             starts.push(norm.len());
             norm.push_str(&t.lower);
         }
-        let all_lowercase = !tokens.iter().any(|t| {
-            t.text != "I" && !t.text.starts_with("I'") && t.text.chars().any(char::is_uppercase)
-        });
+        // Someone who capitalises "I" capitalises names too; only a writer with no
+        // capital letters at all gets lowercase names and places read as such.
+        let all_lowercase = !text.chars().any(char::is_uppercase);
         Sentence {
             tokens,
             norm,

@@ -378,11 +378,18 @@ pub fn with_subject(text: &str, trusted: bool) -> String {
     let rest = s.span_text(first, s.len());
     // A restored verb is lowercased ("I moved…"); a description keeps its capital so
     // that a capitalised writer's sentence is not mistaken for an all-lowercase one.
+    let lowercase_writer = !text.chars().any(char::is_uppercase);
     let prefixed = |subject: &str| -> String {
         let rest = if subject != "I am a" {
             lowercase_first(&rest)
         } else {
             rest.clone()
+        };
+        // Keep a lowercase writer's sentence all lowercase.
+        let subject = if lowercase_writer {
+            subject.to_lowercase()
+        } else {
+            subject.to_owned()
         };
         if lead.is_empty() {
             format!("{subject} {rest}")
@@ -448,7 +455,7 @@ mod tests {
         );
         assert_eq!(
             with_subject("so been surfing for years", false),
-            "so I have been surfing for years"
+            "so i have been surfing for years"
         );
         assert_eq!(
             with_subject("Vegetarian for ten years now", false),
