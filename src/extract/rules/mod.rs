@@ -427,6 +427,16 @@ pub fn with_subject(text: &str, trusted: bool) -> String {
     if trusted && super::phrases::role_at(&s, first).is_some() {
         return prefixed("I am a");
     }
+    // A profile's "Husband Kenji works in sales." is "My husband Kenji…".
+    let relative = super::lexicon::RELATIONS.iter().any(|(r, _, _)| *r == word);
+    if trusted && relative && s.is_capitalised(first + 1) {
+        let rest = lowercase_first(&rest);
+        return if lead.is_empty() {
+            format!("My {rest}")
+        } else {
+            format!("{lead} My {rest}")
+        };
+    }
     text.to_owned()
 }
 

@@ -31,7 +31,7 @@ pattern!(
     BROKE_UP_WITH = r"\bi (?:broke up with|split up with|split from|divorced|separated from) (\S+)"
 );
 pattern!(
-    STATUS = r"\bi am (?:now |happily |recently |newly |currently |officially |still )?(?:\d{2} , )?(married|engaged|single|divorced|separated|widowed|a widower|a widow|widower|widow)\b"
+    STATUS = r"\b(?:i am|we are) (?:now |happily |recently |newly |currently |officially |still )?(?:\d{2} , )?(married|engaged|single|divorced|separated|widowed|a widower|a widow|widower|widow)\b"
 );
 pattern!(
     DATING = r"\b(?:i am|i have been) (?:in a relationship with|dating|seeing|together with|living with my partner) (\S+)"
@@ -295,6 +295,10 @@ fn name_list(scan: &Scan, mut i: usize) -> Vec<String> {
     while let Some(name) = phrases::relative_name_at(scan.s, i) {
         names.push(name.text);
         i = name.end;
+        // "Haruto 10, Yui 7": an age right after the name.
+        if phrases::is_number_word(scan.s.lower(i)) {
+            i += 1;
+        }
         if scan.s.lower(i) == "(" {
             while i < scan.s.len() && scan.s.lower(i) != ")" {
                 i += 1;
@@ -652,5 +656,22 @@ mod tests {
             vec!["Dog: Bran (sheepdog)"]
         );
         assert!(values("see you in June and July").is_empty());
+    }
+
+    #[test]
+    fn children_with_bare_ages_and_couple_statuses() {
+        let ctx = super::super::Context {
+            trusted: true,
+            ..super::super::Context::default()
+        };
+        let v: Vec<String> = super::super::tests::facts_in(
+            "Mom in Osaka with 3 kids (Haruto 10, Yui 7, Sora 2).",
+            ctx,
+        )
+        .into_iter()
+        .map(|f| f.value)
+        .collect();
+        assert_eq!(v, vec!["Children: Haruto, Yui, Sora"]);
+        assert_eq!(values("She said yes!! We're engaged."), vec!["Engaged"]);
     }
 }

@@ -8,7 +8,7 @@ use crate::extract::lexicon::TOOLS;
 use crate::extract::phrases::{self, Phrase};
 
 pattern!(
-    ROLE_INTRO = r"\bi (?:recently |just |finally |also |officially |currently |now )?(am|was|have been|had been|became|have become|work as|worked as|have worked as|am working as|have been working as|started a new job as|started a job as|got a new job as|landed a job as|took a job as|started working as|work from home as|work remotely as|work part-time as|work full-time as|work freelance as|am now working as|started as|start as|am starting as|retired as|got hired as|was hired as|am employed as|got a job as|have a job as|trained as|qualified as|used to be|used to work as)\b(?: (?:now|currently|still|also|actually|just|basically|officially|finally|working as|employed as|self-employed as|freelancing as|a|an|the)\b)*"
+    ROLE_INTRO = r"\bi (?:recently |just |finally |also |officially |currently |now )?(am going back to work part-time as|am going back to work full-time as|am going back to work as|am returning to work as|have been working as|am now working as|have worked as|am starting as|am employed as|am working as|have a job as|was hired as|have become|have been|am|was|had been|became|work as|worked as|started a new job as|started a job as|got a new job as|landed a job as|took a job as|started working as|work from home as|work remotely as|work part-time as|work full-time as|work freelance as|started as|start as|retired as|got hired as|got a job as|trained as|qualified as|used to be|used to work as)\b(?: (?:now|currently|still|also|actually|just|basically|officially|finally|working as|employed as|self-employed as|freelancing as|a|an|the)\b)*"
 );
 pattern!(
     YEARS_AS = r"\b(?:\d+|a few|many|several|some|ten|five|twenty|fifteen|thirty) (?:years?|yrs?) as\b(?: (?:a|an)\b)?"
@@ -1450,6 +1450,14 @@ mod tests {
         assert_eq!(
             values("I run a small pottery studio"),
             vec!["Runs a small pottery studio"]
+        );
+    }
+
+    #[test]
+    fn going_back_to_work() {
+        assert_eq!(
+            values("I'm going back to work part-time as a dental hygienist in April."),
+            vec!["Dental hygienist"]
         );
     }
 }
