@@ -826,6 +826,17 @@ fn projects(scan: &mut Scan) {
         let Some(title) = phrases::org_at(scan.s, name.start) else {
             continue;
         };
+        // "my film Excel", "my book Paulo Paulo": a tool or a stutter is not a title.
+        let words: Vec<String> = title
+            .text
+            .to_lowercase()
+            .split(' ')
+            .map(str::to_owned)
+            .collect();
+        let stutter = words.windows(2).any(|w| w.first() == w.get(1));
+        if stutter || words.first().is_some_and(|w| TOOLS.contains(w.as_str())) {
+            continue;
+        }
         let kind = scan.s.span_text(kind.start, kind.end);
         let kind = if kind == "ep" {
             "EP".to_owned()
@@ -1215,6 +1226,15 @@ mod tests {
         assert_eq!(
             values("I coach the under-12 hurling team in our parish on Saturdays."),
             vec!["Coaches the under-12 hurling team in their parish"]
+        );
+    }
+
+    #[test]
+    fn titles_are_not_tools() {
+        assert!(values("I opened my film Excel sheet").is_empty());
+        assert_eq!(
+            values("my podcast Tidewater Talks is on Spotify"),
+            vec!["Podcast: Tidewater Talks"]
         );
     }
 }
