@@ -30,7 +30,11 @@ pub fn consolidate(candidates: Vec<Fact>, settings: &ExtractSettings) -> Vec<Fac
     let mut sorted: Vec<Fact> = candidates
         .into_iter()
         .filter(|f| !settings.excluded.contains(&f.category))
-        .filter(|f| !f.value.trim().is_empty() && !contains_secret(&f.value))
+        .filter(|f| {
+            !f.value.trim().is_empty()
+                && !contains_secret(&f.value)
+                && !f.value.contains(super::secrets::REDACTED)
+        })
         .map(|mut f| {
             f.value = clip(f.value.trim(), MAX_VALUE_CHARS);
             f
@@ -194,10 +198,14 @@ fn resolve_slot(mut values: Vec<(Fact, Option<NaiveDate>)>) -> Vec<Fact> {
             .then(b.first_seen.cmp(&a.first_seen))
             .then(b.mentions.cmp(&a.mentions))
     });
-    let mut values = values.into_iter();
-    let Some((mut current, current_said)) = values.next() else {
+    // The current value is the latest one still true; a value the user said ended
+    // retires only itself ("I was a tester before the kids" leaves "stay-at-home dad"
+    // current). Only when every value ended is the latest of them shown, as past.
+    let current_at = values.iter().position(|(f, _)| !f.ended).unwrap_or(0);
+    if current_at >= values.len() {
         return Vec::new();
-    };
+    }
+    let (mut current, current_said) = values.remove(current_at);
     let mut out = Vec::new();
     let mut older = Vec::new();
     for (other, other_said) in values {
@@ -207,6 +215,8 @@ fn resolve_slot(mut values: Vec<(Fact, Option<NaiveDate>)>) -> Vec<Fact> {
             older.push(other);
         }
     }
+    // Newest first.
+    older.sort_by_key(|f| std::cmp::Reverse(f.last_seen));
     current.previously = older
         .iter()
         .take(MAX_PREVIOUS)
@@ -623,6 +633,31 @@ mod tests {
         let facts = consolidate(profile, &settings());
         assert_eq!(facts.len(), 1);
         assert!(facts[0].ended, "{facts:?}");
+    }
+
+    #[test]
+    fn an_ended_value_does_not_retire_a_different_current_one() {
+        let mut standing = cand(
+            Category::Work,
+            Some("job"),
+            "Stay-at-home dad",
+            "2023-01-01",
+            "a",
+        );
+        standing.source = Source::CustomInstructions;
+        let mut past = cand(
+            Category::Work,
+            Some("job"),
+            "Software tester",
+            "2024-06-01",
+            "b",
+        );
+        past.ended = true;
+        let facts = consolidate(vec![standing, past], &settings());
+        assert_eq!(facts.len(), 1, "{facts:?}");
+        assert_eq!(facts[0].value, "Stay-at-home dad");
+        assert!(!facts[0].ended);
+        assert_eq!(facts[0].previously[0].value, "Software tester");
     }
 
     #[test]

@@ -698,6 +698,9 @@ pub static CALENDAR: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
 pub static COMMON_WORDS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
     words(
         "\
+         river, lake, sea, ocean, coast, hills, mountains, woods, forest, countryside, \
+         suburbs, centre, center, station, campus, harbour, harbor, port, canal, square, \
+         market, road, street, avenue, building, block, estate, neighbourhood, neighborhood, \
          frustrated, annoyed, overwhelmed, surprised, shocked, disappointed, relieved, \
          grateful, thankful, blessed, lucky, broke, sober, awake, alive, sure, certain, \
          fear, hope, denial, peace, sin, poverty, luxury, harmony, misery, chaos, squalor, \

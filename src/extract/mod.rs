@@ -504,4 +504,115 @@ mod tests {
         let cello = facts.iter().find(|f| f.value.starts_with("Plays cello"));
         assert!(cello.is_some(), "{facts:?}");
     }
+
+    mod no_panics {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        /// Words that reach deep into the rules, glued with punctuation, quotes and
+        /// odd characters.
+        fn chatty() -> impl Strategy<Value = String> {
+            let words = prop::sample::select(vec![
+                "I",
+                "I'm",
+                "my",
+                "our",
+                "we",
+                "wife",
+                "Ana",
+                "dog",
+                "Rex",
+                "live",
+                "in",
+                "Oslo",
+                "moved",
+                "to",
+                "a",
+                "nurse",
+                "at",
+                "Acme",
+                "not",
+                "anymore",
+                "vegan",
+                "have",
+                "asthma",
+                "speak",
+                "Welsh",
+                "play",
+                "chess",
+                "if",
+                "would",
+                "?",
+                "!",
+                ".",
+                ",",
+                "(",
+                ")",
+                "'",
+                "\"",
+                ":",
+                "\n",
+                "\n\n",
+                "translate",
+                "story",
+                "sign",
+                "it",
+                "from",
+                "named",
+                "called",
+                "my name is",
+                "Ж",
+                "😂",
+                "'s",
+                "é",
+                "-",
+                "2024",
+                "sk-",
+                "ghp_",
+                "=",
+                "```",
+                "password",
+                "is",
+                "and",
+                "but",
+                "so",
+                "of",
+                "as",
+                "an",
+                "used",
+                "been",
+                "years",
+                "here",
+                "home",
+                "born",
+                "grew",
+                "up",
+                "ex-",
+                "late",
+            ]);
+            prop::collection::vec(words, 0..60).prop_map(|w| w.join(" "))
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            #[test]
+            fn any_text_is_handled(text in "\\PC{0,300}") {
+                let mut state = ConversationState::default();
+                let _ = user_message_facts(&text, None, &mut state);
+                let _ = profile::profile_facts(&text, true, Some(2024));
+                let _ = secrets::redact(&text);
+            }
+
+            #[test]
+            fn chatty_text_is_handled(text in chatty()) {
+                let mut state = ConversationState::default();
+                let found = user_message_facts(&text, NaiveDate::from_ymd_opt(2024, 5, 1), &mut state);
+                for f in &found {
+                    prop_assert!(!secrets::contains_secret(&f.value), "{f:?}");
+                }
+                let _ = profile::profile_facts(&text, false, None);
+            }
+        }
+    }
 }

@@ -46,6 +46,21 @@ pub fn name_at(s: &Sentence, i: usize, with_surname: bool) -> Option<Phrase> {
     if !lexicon::could_be_name(first) {
         return None;
     }
+    name_from(s, i, with_surname)
+}
+
+/// Like [`name_at`], right after a word that announces a person ("my girls Ivy and
+/// June", "my aunt May"), where month names are first names.
+pub fn relative_name_at(s: &Sentence, i: usize) -> Option<Phrase> {
+    let first = s.text(i);
+    let month = CALENDAR.contains(s.lower(i)) && s.is_capitalised(i) && s.lower(i).len() > 3;
+    if !(lexicon::could_be_name(first) || month) {
+        return None;
+    }
+    name_from(s, i, false)
+}
+
+fn name_from(s: &Sentence, i: usize, with_surname: bool) -> Option<Phrase> {
     if !s.is_capitalised(i) {
         let boundary = matches!(
             s.lower(i + 1),

@@ -307,12 +307,6 @@ pub fn guess_category(lower: &str) -> Category {
     if conditions || has(&["allergic", "allergy", "medication", "diagnosed", "diet"]) {
         return Category::Health;
     }
-    if words
-        .iter()
-        .any(|w| lexicon::PETS.iter().any(|(p, _)| p == w))
-    {
-        return Category::Pets;
-    }
     if has(&[
         "writing",
         "building",
@@ -339,6 +333,12 @@ pub fn guess_category(lower: &str) -> Category {
         "ancestors",
     ]) {
         return Category::Family;
+    }
+    if words
+        .iter()
+        .any(|w| lexicon::PETS.iter().any(|(p, _)| p == w))
+    {
+        return Category::Pets;
     }
     if words.iter().any(|w| lexicon::is_role(w))
         || has(&[

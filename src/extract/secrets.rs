@@ -39,7 +39,7 @@ static SHAPED: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         // user:password@host inside any URL (the password may itself hold '@').
         r"(?i)\b[a-z][a-z0-9+.\-]*://[^\s/:@]+:[^\s/]*@",
         // US social security numbers.
-        r"\b\d{3}-\d{2}-\d{4}\b",
+        r"\b[0-9]{3}-[0-9]{2}-[0-9]{4}\b",
     ]
     .iter()
     .filter_map(|p| Regex::new(p).ok())
@@ -64,11 +64,11 @@ static PASSPORT: LazyLock<Option<Regex>> = LazyLock::new(|| {
 
 /// Runs of 13-19 digits, possibly grouped with spaces or dashes.
 static DIGIT_RUN: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r"\b\d(?:[ \-]?\d){12,18}\b").ok());
+    LazyLock::new(|| Regex::new(r"\b[0-9](?:[ \-]?[0-9]){12,18}\b").ok());
 
 /// IBAN-shaped runs: country code, check digits, 11-30 alphanumerics in groups.
 static IBAN: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?\b").ok()
+    Regex::new(r"\b[A-Z]{2}[0-9]{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?\b").ok()
 });
 
 /// Words that follow "password" in ordinary sentences and are not a password.
@@ -404,7 +404,9 @@ fn iban_valid(candidate: &str) -> bool {
     if !(15..=34).contains(&compact.len()) {
         return false;
     }
-    let (head, tail) = compact.split_at(4);
+    let (Some(head), Some(tail)) = (compact.get(..4), compact.get(4..)) else {
+        return false;
+    };
     let mut remainder: u64 = 0;
     for c in tail.chars().chain(head.chars()) {
         let value = match c.to_digit(36) {

@@ -215,8 +215,7 @@ fn opens_single(chars: &[(usize, char)], i: usize) -> bool {
 
 fn find_single_close(chars: &[(usize, char)], open: usize) -> Option<usize> {
     let start_byte = chars.get(open).map(|&(b, _)| b)?;
-    for j in open + 2..chars.len() {
-        let (b, c) = chars[j];
+    for (j, &(b, c)) in chars.iter().enumerate().skip(open + 2) {
         if b - start_byte > MAX_SINGLE_QUOTE {
             return None;
         }
@@ -306,6 +305,11 @@ fn is_emoji(c: char) -> bool {
     matches!(u32::from(c), 0x1F300..=0x1FAFF | 0x2600..=0x27BF)
 }
 
+/// Tokens kept per sentence. Rules look a few words around each trigger, and some
+/// look back to the sentence start; a run-on "sentence" of thousands of words (a
+/// paste without punctuation) would make that quadratic.
+const MAX_TOKENS: usize = 160;
+
 /// One word or punctuation mark of a sentence.
 #[derive(Debug, Clone)]
 pub struct Token {
@@ -332,6 +336,9 @@ impl Sentence {
         let mut tokens = Vec::new();
         for raw in raw_tokens(&text) {
             expand(&raw, &mut tokens);
+            if tokens.len() >= MAX_TOKENS {
+                break;
+            }
         }
         let mut norm = String::new();
         let mut starts = Vec::with_capacity(tokens.len());
@@ -342,9 +349,9 @@ impl Sentence {
             starts.push(norm.len());
             norm.push_str(&t.lower);
         }
-        let all_lowercase = !tokens.iter().any(|t| {
-            t.text != "I" && !t.text.starts_with("I'") && t.text.chars().any(char::is_uppercase)
-        });
+        // Someone who capitalises "I" capitalises names too; only a writer with no
+        // capital letters at all gets lowercase names and places read as such.
+        let all_lowercase = !text.chars().any(char::is_uppercase);
         Sentence {
             tokens,
             norm,

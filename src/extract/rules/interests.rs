@@ -36,7 +36,7 @@ pattern!(
     CLASS = r"\bi (?:go to|attend|take|do|have) (?:a |an |my |the |weekly |evening |night )?((?:\S+ ){0,2}?)(class|classes|lessons|club|practice|group|workshop)\b"
 );
 pattern!(
-    HOBBY_VERB = r"\bi (?:also |still |regularly |usually )?(sing|dance|paint|draw|knit|sew|sculpt|swim|cycle|hike|climb|surf|ski|sail|row|garden|crochet|quilt|skate|meditate|volunteer|fish|bake|brew|run)\b"
+    HOBBY_VERB = r"\bi (?:also |still |regularly |usually )?(sing|dance|paint|draw|knit|sew|sculpt|swim|cycle|hike|climb|surf|ski|sail|row|garden|crochet|quilt|skate|meditate|volunteer|fish|bake|brew|run|coach|referee|umpire)\b"
 );
 pattern!(
     FAN = r"\b(?:i am|as) (?:a |an )?(?:(?:big|huge|massive|die-hard|diehard|lifelong|long-suffering|crazy|proud|loyal|passionate|mad|rabid|total) )*(\S+(?: \S+)?) (fan|supporter)\b"
@@ -435,9 +435,13 @@ fn pastimes(scan: &mut Scan) {
         if !regular {
             continue;
         }
-        let third = match verb.as_str() {
-            "fish" => "Fishes".to_owned(),
-            v => format!("{}s", phrases::capitalise(v)),
+        let third = if ["ch", "sh", "s", "x", "z"]
+            .iter()
+            .any(|e| verb.ends_with(e))
+        {
+            format!("{}es", phrases::capitalise(&verb))
+        } else {
+            format!("{}s", phrases::capitalise(&verb))
         };
         let rest = trim_schedule(&phrases::third_person(&rest));
         add_interest(scan, format!("{third} {rest}").trim().to_owned(), false);
@@ -822,6 +826,17 @@ fn projects(scan: &mut Scan) {
         let Some(title) = phrases::org_at(scan.s, name.start) else {
             continue;
         };
+        // "my film Excel", "my book Paulo Paulo": a tool or a stutter is not a title.
+        let words: Vec<String> = title
+            .text
+            .to_lowercase()
+            .split(' ')
+            .map(str::to_owned)
+            .collect();
+        let stutter = words.windows(2).any(|w| w.first() == w.get(1));
+        if stutter || words.first().is_some_and(|w| TOOLS.contains(w.as_str())) {
+            continue;
+        }
         let kind = scan.s.span_text(kind.start, kind.end);
         let kind = if kind == "ep" {
             "EP".to_owned()
@@ -1204,5 +1219,22 @@ mod tests {
         );
         assert!(values("I've been coughing for two years").is_empty());
         assert!(values("I've been working for years on this").is_empty());
+    }
+
+    #[test]
+    fn coaching_a_team() {
+        assert_eq!(
+            values("I coach the under-12 hurling team in our parish on Saturdays."),
+            vec!["Coaches the under-12 hurling team in their parish"]
+        );
+    }
+
+    #[test]
+    fn titles_are_not_tools() {
+        assert!(values("I opened my film Excel sheet").is_empty());
+        assert_eq!(
+            values("my podcast Tidewater Talks is on Spotify"),
+            vec!["Podcast: Tidewater Talks"]
+        );
     }
 }

@@ -375,8 +375,22 @@ pub fn with_subject(text: &str, trusted: bool) -> String {
         return text.to_owned();
     }
     let lead: String = s.span_text(0, first);
-    let rest = lowercase_first(&s.span_text(first, s.len()));
+    let rest = s.span_text(first, s.len());
+    // A restored verb is lowercased ("I moved…"); a description keeps its capital so
+    // that a capitalised writer's sentence is not mistaken for an all-lowercase one.
+    let lowercase_writer = !text.chars().any(char::is_uppercase);
     let prefixed = |subject: &str| -> String {
+        let rest = if subject != "I am a" {
+            lowercase_first(&rest)
+        } else {
+            rest.clone()
+        };
+        // Keep a lowercase writer's sentence all lowercase.
+        let subject = if lowercase_writer {
+            subject.to_lowercase()
+        } else {
+            subject.to_owned()
+        };
         if lead.is_empty() {
             format!("{subject} {rest}")
         } else {
@@ -413,6 +427,16 @@ pub fn with_subject(text: &str, trusted: bool) -> String {
     if trusted && super::phrases::role_at(&s, first).is_some() {
         return prefixed("I am a");
     }
+    // A profile's "Husband Kenji works in sales." is "My husband Kenji…".
+    let relative = super::lexicon::RELATIONS.iter().any(|(r, _, _)| *r == word);
+    if trusted && relative && s.is_capitalised(first + 1) {
+        let rest = lowercase_first(&rest);
+        return if lead.is_empty() {
+            format!("My {rest}")
+        } else {
+            format!("{lead} My {rest}")
+        };
+    }
     text.to_owned()
 }
 
@@ -441,7 +465,7 @@ mod tests {
         );
         assert_eq!(
             with_subject("so been surfing for years", false),
-            "so I have been surfing for years"
+            "so i have been surfing for years"
         );
         assert_eq!(
             with_subject("Vegetarian for ten years now", false),
@@ -449,7 +473,7 @@ mod tests {
         );
         assert_eq!(
             with_subject("Civil engineer in Durban.", true),
-            "I am a civil engineer in Durban."
+            "I am a Civil engineer in Durban."
         );
         assert_eq!(
             with_subject("Civil engineer in Durban.", false),

@@ -31,7 +31,7 @@ pattern!(
     BROKE_UP_WITH = r"\bi (?:broke up with|split up with|split from|divorced|separated from) (\S+)"
 );
 pattern!(
-    STATUS = r"\bi am (?:now |happily |recently |newly |currently |officially |still )?(?:\d{2} , )?(married|engaged|single|divorced|separated|widowed|a widower|a widow|widower|widow)\b"
+    STATUS = r"\b(?:i am|we are) (?:now |happily |recently |newly |currently |officially |still )?(?:\d{2} , )?(married|engaged|single|divorced|separated|widowed|a widower|a widow|widower|widow)\b"
 );
 pattern!(
     DATING = r"\b(?:i am|i have been) (?:in a relationship with|dating|seeing|together with|living with my partner) (\S+)"
@@ -44,7 +44,7 @@ pattern!(
 );
 pattern!(GOT_STATUS = r"\b(?:i|we) (?:just |recently |finally )?got (married|engaged|divorced)\b");
 pattern!(
-    KIDS_COUNT = r"\b(?:my|our|i have|we have|married with|mum of|mom of|dad of) (one|two|three|four|five|six|2|3|4|5|6|twin) (kids|children|boys|girls|sons|daughters|kid|child)\b"
+    KIDS_COUNT = r"(?:\b(?:my|our|i have|we have|married with|mum of|mom of|dad of)|,) (one|two|three|four|five|six|2|3|4|5|6|twin) (kids|children|boys|girls|sons|daughters|kid|child)\b"
 );
 pattern!(
     PARENT_OF = r"\b(mom|mum|mother|dad|father|parent) of (one|two|three|four|five|six|[1-6])\b"
@@ -73,6 +73,9 @@ fn pet(word: &str) -> Option<&'static str> {
     PETS.iter()
         .find(|(w, _)| *w == word)
         .map(|(_, label)| *label)
+        // "sheepdog", "bulldog", "housecat"
+        .or_else(|| (word.len() > 4 && word.ends_with("dog")).then_some("Dog"))
+        .or_else(|| (word.len() > 4 && word.ends_with("cat") && word != "bobcat").then_some("Cat"))
 }
 
 fn plural(word: &str) -> Option<&'static str> {
@@ -289,9 +292,13 @@ fn add_relative(scan: &mut Scan, label: &str, partner: bool, modifiers: &[String
 /// "Ada (8) and Tom (5)", "Isla, Finn and Ruby".
 fn name_list(scan: &Scan, mut i: usize) -> Vec<String> {
     let mut names = Vec::new();
-    while let Some(name) = phrases::name_at(scan.s, i, false) {
+    while let Some(name) = phrases::relative_name_at(scan.s, i) {
         names.push(name.text);
         i = name.end;
+        // "Haruto 10, Yui 7": an age right after the name.
+        if phrases::is_number_word(scan.s.lower(i)) {
+            i += 1;
+        }
         if scan.s.lower(i) == "(" {
             while i < scan.s.len() && scan.s.lower(i) != ")" {
                 i += 1;
@@ -454,7 +461,8 @@ fn status(scan: &mut Scan) {
         let (Some(n), Some(kind)) = (hit.group(1), hit.group(2)) else {
             continue;
         };
-        if scan.handed_over(hit.start) {
+        // ", two kids" only describes the writer of a profile ("Married, two kids.").
+        if scan.handed_over(hit.start) || (scan.s.lower(hit.start) == "," && !scan.ctx.trusted) {
             continue;
         }
         let n = scan.s.lower(n.start).to_owned();
@@ -635,5 +643,35 @@ mod tests {
             .map(|f| f.value)
             .collect();
         assert_eq!(v, vec!["Widowed"]);
+    }
+
+    #[test]
+    fn month_names_and_compound_pets() {
+        assert_eq!(
+            values("My girls, Ivy (6) and June (3), are fighting"),
+            vec!["Daughters: Ivy, June"]
+        );
+        assert_eq!(
+            values("Our sheepdog Bran is getting old"),
+            vec!["Dog: Bran (sheepdog)"]
+        );
+        assert!(values("see you in June and July").is_empty());
+    }
+
+    #[test]
+    fn children_with_bare_ages_and_couple_statuses() {
+        let ctx = super::super::Context {
+            trusted: true,
+            ..super::super::Context::default()
+        };
+        let v: Vec<String> = super::super::tests::facts_in(
+            "Mom in Osaka with 3 kids (Haruto 10, Yui 7, Sora 2).",
+            ctx,
+        )
+        .into_iter()
+        .map(|f| f.value)
+        .collect();
+        assert_eq!(v, vec!["Children: Haruto, Yui, Sora"]);
+        assert_eq!(values("She said yes!! We're engaged."), vec!["Engaged"]);
     }
 }

@@ -16,6 +16,7 @@ pattern!(
 pattern!(
     BOUGHT_HOME = r"\b(?:i|we) (?:just |recently |finally |still )?(?:bought|rent|are renting|am renting|own) (?:(?:a|an|our|my) (?:first |new |little |small )?(?:house|home|flat|apartment|condo|place|cottage|townhouse) )?(?:in|near|outside)\b"
 );
+pattern!(LIVES = r"(?:^|, |\band )(?:now |currently |still )?lives (?:in|near)\b");
 pattern!(
     BACK_HOME = r"\b(?:i am|we are|i have been|we have been)? ?(?:now |finally )?back (?:home )?(?:in|to)\b"
 );
@@ -69,6 +70,14 @@ fn home(scan: &mut Scan) {
             spots.push((hit.start, hit.end));
         }
     }
+    // In a saved memory, "…, now lives in Uppsala" is the user.
+    if scan.ctx.trusted {
+        for hit in scan.hits(&LIVES) {
+            if subject_is_user(scan, hit.start) {
+                spots.push((hit.start, hit.end));
+            }
+        }
+    }
     for pattern in [&BACK_HOME, &WORKING_IN] {
         for hit in scan.hits(pattern) {
             // Only a capitalised place: "working in Riyadh", not "working in retail".
@@ -114,10 +123,10 @@ fn place_after(scan: &Scan, i: usize) -> Option<phrases::Phrase> {
     if !matches!(scan.s.lower(i), "a" | "an" | "the") {
         return None;
     }
-    (i + 1..i + 5)
+    (i + 1..i + 9)
         .take_while(|&k| scan.s.is_word(k) && !scan.s.is_capitalised(k))
-        .find(|&k| matches!(scan.s.lower(k), "in" | "near" | "outside"))
-        .and_then(|k| phrases::place_at(scan.s, k + 1))
+        .filter(|&k| matches!(scan.s.lower(k), "in" | "near" | "outside"))
+        .find_map(|k| phrases::place_at(scan.s, k + 1))
 }
 
 /// Whether the nearest subject before token `i` is the user: "I'm a nurse based in
@@ -301,5 +310,15 @@ mod tests {
             values("We rent in Brunswick though"),
             vec!["Lives in Brunswick"]
         );
+    }
+
+    #[test]
+    fn lowercase_places_only_from_lowercase_writers() {
+        assert!(values("I live in a small flat near the river").is_empty());
+        assert_eq!(
+            values("i live in a small flat near the river in leeds"),
+            vec!["Lives in Leeds"]
+        );
+        assert_eq!(values("just moved to leeds lol"), vec!["Lives in Leeds"]);
     }
 }

@@ -17,7 +17,7 @@ pattern!(
 pattern!(ALLERGIC = r"\bi am (?:very |severely |mildly |deathly |also )?allergic to\b");
 pattern!(ALLERGY = r"\b(?:i have an?|my) (\S+(?: \S+)?) allergy\b");
 pattern!(
-    BODY_HIGH = r"\bmy (blood pressure|cholesterol|blood sugar) is (?:too |a bit |very |quite |way |really )?(high|low)\b"
+    BODY_HIGH = r"\bmy (blood pressure|cholesterol|blood sugar) is (?:too |a bit |very |quite |way |really |borderline |slightly |a little |getting |a touch )?(high|low)\b"
 );
 pattern!(TAKE = r"\b(?:i|and) (?:take|am on|have to take) (\S+)");
 pattern!(
@@ -414,17 +414,28 @@ fn languages_in(scan: &Scan, from: usize, to: usize) -> Vec<&'static str> {
     found
 }
 
+/// Where the list of languages after "I speak" ends.
 fn clause_end(scan: &Scan, from: usize) -> usize {
+    let ends_at = |k: usize| {
+        let w = scan.s.lower(k);
+        (w == "," && matches!(scan.s.lower(k + 1), "and" | "but" | "i"))
+            || matches!(
+                w,
+                "learning"
+                    | "studying"
+                    | "learn"
+                    | "."
+                    | ";"
+                    | "but"
+                    | "?"
+                    | "!"
+                    | "because"
+                    | "so"
+                    | "with"
+            )
+    };
     let mut k = from;
-    while k < scan.s.len()
-        && !(scan.s.lower(k) == "," && matches!(scan.s.lower(k + 1), "and" | "but" | "i"))
-        && !matches!(scan.s.lower(k), "learning" | "studying" | "learn")
-        && !matches!(
-            scan.s.lower(k),
-            "." | ";" | "but" | "?" | "!" | "because" | "so" | "with"
-        )
-        && k - from < 12
-    {
+    while k < scan.s.len() && k - from < 12 && !ends_at(k) {
         k += 1;
     }
     k
@@ -733,6 +744,14 @@ mod tests {
         assert_eq!(
             values("I've had gout for about five years, flares every few months."),
             vec!["Gout"]
+        );
+    }
+
+    #[test]
+    fn borderline_readings() {
+        assert_eq!(
+            values("GP says my blood pressure is borderline high."),
+            vec!["High blood pressure"]
         );
     }
 }

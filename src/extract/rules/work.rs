@@ -8,7 +8,7 @@ use crate::extract::lexicon::TOOLS;
 use crate::extract::phrases::{self, Phrase};
 
 pattern!(
-    ROLE_INTRO = r"\bi (?:recently |just |finally |also |officially |currently |now )?(am|was|have been|had been|became|have become|work as|worked as|have worked as|am working as|have been working as|started a new job as|started a job as|got a new job as|landed a job as|took a job as|started working as|work from home as|work remotely as|work part-time as|work full-time as|work freelance as|am now working as|started as|start as|am starting as|retired as|got hired as|was hired as|am employed as|got a job as|have a job as|trained as|qualified as|used to be|used to work as)\b(?: (?:now|currently|still|also|actually|just|basically|officially|finally|working as|employed as|self-employed as|freelancing as|a|an|the)\b)*"
+    ROLE_INTRO = r"\bi (?:recently |just |finally |also |officially |currently |now )?(am going back to work part-time as|am going back to work full-time as|am going back to work as|am returning to work as|have been working as|am now working as|have worked as|am starting as|am employed as|am working as|have a job as|was hired as|have become|have been|am|was|had been|became|work as|worked as|started a new job as|started a job as|got a new job as|landed a job as|took a job as|started working as|work from home as|work remotely as|work part-time as|work full-time as|work freelance as|started as|start as|retired as|got hired as|got a job as|trained as|qualified as|used to be|used to work as)\b(?: (?:now|currently|still|also|actually|just|basically|officially|finally|working as|employed as|self-employed as|freelancing as|a|an|the)\b)*"
 );
 pattern!(
     YEARS_AS = r"\b(?:\d+|a few|many|several|some|ten|five|twenty|fifteen|thirty) (?:years?|yrs?) as\b(?: (?:a|an)\b)?"
@@ -108,6 +108,20 @@ pub fn role_from(scan: &mut Scan, i: usize, ended: bool) -> Option<Phrase> {
     let mut k = role.end;
     for _ in 0..4 {
         match scan.s.lower(k) {
+            // "Director of Product at Cobalt Pay": a department, then the employer.
+            "of" if scan.s.is_capitalised(k + 1)
+                && phrases::org_at(scan.s, k + 1)
+                    .is_some_and(|d| matches!(scan.s.lower(d.end), "at" | "with" | "for")) =>
+            {
+                if let Some(department) = phrases::org_at(scan.s, k + 1) {
+                    let titled = format!("{} of {}", role.text, department.text);
+                    scan.found
+                        .retain(|f| f.value != phrases::capitalise(&role.text));
+                    scan.add(Category::Work, Some("job"), titled.clone(), ended);
+                    role.text = titled;
+                    k = department.end;
+                }
+            }
             "of" if matches!(scan.s.lower(k + 1), "a" | "an" | "the")
                 || scan.s.is_capitalised(k + 1) =>
             {
@@ -154,8 +168,11 @@ pub fn role_from(scan: &mut Scan, i: usize, ended: bool) -> Option<Phrase> {
                 }
             }
             "in" if !ended && !scan.transient => {
-                if let Some(place) = phrases::place_at(scan.s, k + 1)
-                    && scan.s.is_capitalised(k + 1) | scan.s.all_lowercase
+                if let Some(field) = industry_at(scan, k + 1) {
+                    // "product manager in fintech": the field, not a place.
+                    k = field;
+                } else if let Some(place) = phrases::place_at(scan.s, k + 1)
+                    && (scan.s.is_capitalised(k + 1) || scan.s.all_lowercase)
                 {
                     scan.add(
                         Category::Location,
@@ -201,6 +218,79 @@ fn speaks_as_self(scan: &Scan) -> bool {
         .tokens
         .iter()
         .any(|t| matches!(t.lower.as_str(), "i" | "my" | "me"))
+}
+
+/// Fields of work people name after "work in" or an occupation ("in fintech").
+pub const INDUSTRIES: &[&str] = &[
+    "marketing",
+    "finance",
+    "fintech",
+    "tech",
+    "technology",
+    "healthcare",
+    "sales",
+    "education",
+    "retail",
+    "hospitality",
+    "construction",
+    "logistics",
+    "insurance",
+    "banking",
+    "consulting",
+    "it",
+    "hr",
+    "law",
+    "media",
+    "publishing",
+    "government",
+    "research",
+    "advertising",
+    "accounting",
+    "engineering",
+    "pharma",
+    "nonprofits",
+    "fashion",
+    "film",
+    "tv",
+    "television",
+    "journalism",
+    "software",
+    "cybersecurity",
+    "security",
+    "manufacturing",
+    "agriculture",
+    "aviation",
+    "mining",
+    "energy",
+    "telecoms",
+    "academia",
+    "recruitment",
+    "procurement",
+    "operations",
+    "product",
+    "design",
+    "ux",
+    "data",
+    "events",
+    "tourism",
+    "gaming",
+    "games",
+    "biotech",
+    "edtech",
+    "healthtech",
+    "proptech",
+    "crypto",
+    "ecommerce",
+    "e-commerce",
+    "saas",
+    "startups",
+    "b2b",
+];
+
+/// The token after a field of work at `i`, if there is one.
+fn industry_at(scan: &Scan, i: usize) -> Option<usize> {
+    let w = scan.s.lower(i);
+    (INDUSTRIES.contains(&w) && !scan.s.is_capitalised(i)).then_some(i + 1)
 }
 
 /// Skips "a university hospital" / "the audit team" up to the next preposition.
@@ -520,6 +610,23 @@ fn businesses(scan: &mut Scan) {
             .group(1)
             .map(|g| scan.s.lower(g.start).to_owned())
             .unwrap_or_default();
+        // "I have a workshop with tools" is a room, not a business.
+        let noun = scan.s.lower(hit.end.saturating_sub(1));
+        if verb == "have"
+            && matches!(
+                noun,
+                "workshop"
+                    | "garage"
+                    | "studio"
+                    | "gallery"
+                    | "nursery"
+                    | "stall"
+                    | "label"
+                    | "practice"
+            )
+        {
+            continue;
+        }
         let lead = match verb.as_str() {
             "own" => "Owns",
             "run" => "Runs",
@@ -1320,5 +1427,37 @@ mod tests {
             "{v:?}"
         );
         assert!(v.contains(&"Lives in Finland".to_owned()), "{v:?}");
+    }
+
+    #[test]
+    fn fields_and_departments_are_not_places_or_employers() {
+        let ctx = Context {
+            trusted: true,
+            ..Context::default()
+        };
+        let v: Vec<String> = facts_in("Product manager in fintech. Based in Denver.", ctx)
+            .into_iter()
+            .map(|f| f.value)
+            .collect();
+        assert_eq!(v, vec!["Lives in Denver", "Product manager"]);
+        let v = values("I'm now Director of Product at Cobalt Pay.");
+        assert_eq!(v, vec!["Director of Product", "Works at Cobalt Pay"]);
+    }
+
+    #[test]
+    fn a_room_is_not_a_business() {
+        assert!(values("I have a workshop with tools in the garden").is_empty());
+        assert_eq!(
+            values("I run a small pottery studio"),
+            vec!["Runs a small pottery studio"]
+        );
+    }
+
+    #[test]
+    fn going_back_to_work() {
+        assert_eq!(
+            values("I'm going back to work part-time as a dental hygienist in April."),
+            vec!["Dental hygienist"]
+        );
     }
 }
