@@ -183,8 +183,27 @@ fn spawn_signal_handler(shutdown: CancellationToken) {
     });
 }
 
+/// Commands whose output is made for pipes (`fullpass process FILE | head`) end
+/// quietly when the reader goes away, like other Unix tools, instead of failing
+/// on the next write. Not the daemon: its sockets must never raise SIGPIPE.
+fn end_quietly_on_closed_pipe() {
+    // SAFETY: restoring the default action of a signal, before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if matches!(
+        cli.command,
+        Command::Process { .. }
+            | Command::Inspect { .. }
+            | Command::Status { .. }
+            | Command::Config { .. }
+    ) {
+        end_quietly_on_closed_pipe();
+    }
     if let Err(e) = fullpass::telemetry::init_logging(cli.log_format) {
         eprintln!("fullpass: {e}");
         return ExitCode::FAILURE;
