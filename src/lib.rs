@@ -20,6 +20,7 @@ pub mod http;
 pub mod ingest;
 pub mod llm;
 pub mod memory;
+pub mod net;
 pub mod pass;
 pub mod storage;
 pub mod synth;

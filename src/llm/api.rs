@@ -213,7 +213,7 @@ impl ApiClient {
             }
         };
         let response = request.send().await.map_err(|e| Failure::Transient {
-            message: describe_reqwest(&e),
+            message: crate::net::describe_http_error(&e),
             retry_after: None,
         })?;
         let status = response.status().as_u16();
@@ -223,7 +223,7 @@ impl ApiClient {
             .and_then(|v| v.to_str().ok())
             .and_then(parse_retry_after);
         let text = response.text().await.map_err(|e| Failure::Transient {
-            message: describe_reqwest(&e),
+            message: crate::net::describe_http_error(&e),
             retry_after: None,
         })?;
         if !(200..300).contains(&status) {
@@ -419,26 +419,6 @@ fn excerpt(text: &str, max_chars: usize) -> String {
         out.push('…');
     }
     out
-}
-
-fn describe_reqwest(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "could not connect"
-    } else if e.is_body() || e.is_decode() {
-        "reading the answer failed"
-    } else {
-        "request failed"
-    };
-    // reqwest's Display names the URL, which holds no secret (the key is a header).
-    let mut message = format!("{kind}: {e}");
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        message.push_str(&format!(": {s}"));
-        source = s.source();
-    }
-    message
 }
 
 #[cfg(test)]

@@ -71,7 +71,7 @@ impl SupabaseStorage {
     pub async fn open(&self, path: &StoragePath) -> Result<ExportStream, StorageError> {
         let network = |e: reqwest::Error| StorageError::Network {
             path: path.to_string(),
-            message: describe_reqwest(&e),
+            message: crate::net::describe_http_error(&e),
         };
         let response = self
             .client
@@ -90,32 +90,12 @@ impl SupabaseStorage {
         let size = response.content_length();
         let stream = response
             .bytes_stream()
-            .map_err(|e| std::io::Error::other(describe_reqwest(&e)));
+            .map_err(|e| std::io::Error::other(crate::net::describe_http_error(&e)));
         Ok(ExportStream {
             size,
             body: Box::pin(tokio_util::io::StreamReader::new(stream)),
         })
     }
-}
-
-fn describe_reqwest(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "could not connect"
-    } else if e.is_body() || e.is_decode() {
-        "body transfer failed"
-    } else {
-        "request failed"
-    };
-    // reqwest's Display includes the URL, which holds no secret (the key is a header).
-    let mut message = format!("{kind}: {e}");
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        message.push_str(&format!(": {s}"));
-        source = s.source();
-    }
-    message
 }
 
 /// Supabase answers a missing object with HTTP 400 and `"statusCode":"404"` in the body.

@@ -68,25 +68,6 @@ pub fn server_url() -> String {
         .clone()
 }
 
-/// Replaces the database name in a postgres:// URL.
-pub fn with_dbname(url: &str, dbname: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let path_start = base[scheme_end..]
-        .find('/')
-        .map(|i| scheme_end + i)
-        .unwrap_or(base.len());
-    let mut out = format!("{}/{}", &base[..path_start], dbname);
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    out
-}
-
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// A database created for one test and dropped when it ends.
