@@ -235,6 +235,10 @@ impl<'a> Scan<'a> {
         let Some(re) = pattern.as_ref() else {
             return Vec::new();
         };
+        // Most sentences match no pattern: deciding that needs no capture slots.
+        if !re.is_match(&self.s.norm) {
+            return Vec::new();
+        }
         re.captures_iter(&self.s.norm)
             .filter_map(|caps| {
                 let whole = caps.get(0)?;
