@@ -271,24 +271,28 @@ fn user_message_facts(
             found.truncate(previous_len);
         }
         previous_len = found.len();
-        if guards::starts_roleplay(&parsed.norm) {
+        // A role-play is also a request for fiction (`guards::asks_for_fiction`).
+        let roleplay = guards::starts_roleplay(&parsed.norm);
+        if roleplay {
             state.roleplay = true;
         }
-        if guards::asks_for_fiction(&parsed.norm) {
+        if roleplay || guards::requests_invented_text(&parsed.norm) {
             state.fiction = true;
         }
         own_text_framing |= guards::quotes_own_text(&parsed.norm);
         third_party_framing |= mentions_someone_elses_text(&parsed.norm);
-        if guards::asks_to_transform(&parsed.norm)
+        let mut transform_at = guards::transform_start(&parsed.norm);
+        if transform_at.is_some()
             && let Some((instruction, _)) = prepared.split_once(':')
         {
             // "Translate this: I am a nurse" — what follows the colon is the text.
             parsed = Sentence::parse(instruction);
+            transform_at = guards::transform_start(&parsed.norm);
         }
         let ctx = Context {
             trusted: false,
             fiction: state.fiction,
-            transform_at: guards::transform_start(&parsed.norm),
+            transform_at,
             roleplay: state.roleplay,
             year,
         };
