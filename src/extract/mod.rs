@@ -253,8 +253,7 @@ fn user_message_facts(
     let mut third_party_framing = false;
     let mut previous_len = 0;
     for sentence in text::sentences(&own.text) {
-        let prepared = rules::with_subject(&sentence, false);
-        let mut parsed = Sentence::parse(&prepared);
+        let (prepared, mut parsed) = rules::parse_with_subject(&sentence, false);
         // "I'm a lawyer. Just kidding, I'm a student": take back the previous sentence.
         if [
             "just kidding",
@@ -302,12 +301,12 @@ fn user_message_facts(
     if own_text_framing && !third_party_framing && !state.roleplay && !state.fiction {
         for quoted in &own.quoted {
             for sentence in text::sentences(quoted) {
-                let prepared = rules::with_subject(&sentence, false);
+                let (_, parsed) = rules::parse_with_subject(&sentence, false);
                 let ctx = Context {
                     year,
                     ..Context::default()
                 };
-                found.extend(rules::find_facts(&Sentence::parse(&prepared), ctx));
+                found.extend(rules::find_facts(&parsed, ctx));
             }
         }
     }

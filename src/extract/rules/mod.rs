@@ -396,7 +396,24 @@ const OPENERS: &[&str] = &[
 /// The sentence with its left-out subject restored, when it starts with a verb or
 /// (in the user's own profile) with a description of them.
 pub fn with_subject(text: &str, trusted: bool) -> String {
-    let s = Sentence::parse(text);
+    subject_restored(text, trusted, &Sentence::parse(text))
+}
+
+/// [`with_subject`] and the parsed result. Most sentences need no subject, and their
+/// parse is then reused rather than done twice.
+pub fn parse_with_subject(text: &str, trusted: bool) -> (String, Sentence) {
+    let parsed = Sentence::parse(text);
+    let prepared = subject_restored(text, trusted, &parsed);
+    if prepared == text {
+        (prepared, parsed)
+    } else {
+        let reparsed = Sentence::parse(&prepared);
+        (prepared, reparsed)
+    }
+}
+
+/// `text` with the subject it leaves out restored; `s` is `text` parsed.
+fn subject_restored(text: &str, trusted: bool, s: &Sentence) -> String {
     let first = (0..s.len()).find(|&i| {
         let w = s.lower(i);
         !OPENERS.contains(&w) && !super::phrases::is_punct(w) && w != "!"
@@ -458,7 +475,7 @@ pub fn with_subject(text: &str, trusted: bool) -> String {
     {
         return prefixed("I am");
     }
-    if trusted && super::phrases::role_at(&s, first).is_some() {
+    if trusted && super::phrases::role_at(s, first).is_some() {
         return prefixed("I am a");
     }
     // A profile's "Husband Kenji works in sales." is "My husband Kenji…".
