@@ -70,25 +70,31 @@ const IBAN_PATTERN: &str = r"\b[A-Z]{2}[0-9]{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A
 
 static IBAN: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(IBAN_PATTERN).ok());
 
-/// Every pattern above in one set, with ASCII word boundaries: on ASCII text it
-/// matches exactly where one of them does, in one pass instead of sixteen, so the
-/// common message holding no secret is cleared at once.
-static ANY_PATTERN_ASCII: LazyLock<Option<RegexSet>> = LazyLock::new(|| {
-    let patterns = SHAPED_PATTERNS.iter().chain(&[
-        PASSWORD_LABEL_PATTERN,
-        PASSPORT_PATTERN,
-        DIGIT_RUN_PATTERN,
-        IBAN_PATTERN,
-    ]);
-    RegexSet::new(patterns.map(|p| p.replace(r"\b", r"(?-u:\b)"))).ok()
+/// Every pattern above in one set, loosened so that it matches wherever one of them
+/// does: Unicode word boundaries become ASCII ones, which hold wherever the Unicode
+/// ones do when the character on the pattern's side is ASCII, and are dropped where
+/// a case-insensitive class could put a non-ASCII letter there ("K" matches the
+/// Kelvin sign). One pass over a message then clears the common one that holds no
+/// secret, where the patterns one by one take sixteen, and slow ones on non-ASCII text.
+static ANY_PATTERN_LOOSE: LazyLock<Option<RegexSet>> = LazyLock::new(|| {
+    let ascii_boundaries = SHAPED_PATTERNS
+        .iter()
+        .filter(|p| !p.contains("[a-z]"))
+        .chain(&[PASSWORD_LABEL_PATTERN, DIGIT_RUN_PATTERN, IBAN_PATTERN])
+        .map(|p| p.replace(r"\b", r"(?-u:\b)"));
+    let no_boundaries = SHAPED_PATTERNS
+        .iter()
+        .filter(|p| p.contains("[a-z]"))
+        .chain(&[PASSPORT_PATTERN])
+        .map(|p| p.replace(r"\b", ""));
+    RegexSet::new(ascii_boundaries.chain(no_boundaries)).ok()
 });
 
-/// Whether no pattern can match `text` (`false` when that is not known cheaply).
+/// Whether no pattern can match `text` (`false` when that is not known).
 fn no_pattern_matches(text: &str) -> bool {
-    text.is_ascii()
-        && ANY_PATTERN_ASCII
-            .as_ref()
-            .is_some_and(|set| !set.is_match(text))
+    ANY_PATTERN_LOOSE
+        .as_ref()
+        .is_some_and(|set| !set.is_match(text))
 }
 
 /// Words that follow "password" in ordinary sentences and are not a password.
@@ -455,6 +461,22 @@ mod tests {
 
     fn secret(s: &str) -> bool {
         contains_secret(s)
+    }
+
+    #[test]
+    fn loose_set_never_hides_a_secret_beside_non_ascii_text() {
+        for text in [
+            "clé: sk-proj-abcdefghijklmnop1234 – merci",
+            "日本 AKIAABCDEFGHIJKLMNOP 日本",
+            "mot de passe → password is Hunter2!x é",
+            "passport number X1234567é",
+            "é4111 1111 1111 1111 é",
+        ] {
+            assert!(!no_pattern_matches(text), "{text}");
+        }
+        assert!(no_pattern_matches(
+            "Café au lait, s’il vous plaît — merci !"
+        ));
     }
 
     #[test]
