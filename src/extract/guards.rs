@@ -93,8 +93,14 @@ static HYPOTHETICAL: LazyLock<Option<Regex>> = LazyLock::new(|| {
 
 /// Asks for invented text: a story, poem, lyrics, a scene. "I write poetry" or
 /// "I'm writing a novel" describe the user and are not requests.
+#[cfg(test)]
 pub fn asks_for_fiction(norm: &str) -> bool {
-    let requested = FICTION.as_ref().is_some_and(|re| {
+    requests_invented_text(norm) || starts_roleplay(norm)
+}
+
+/// The part of [`asks_for_fiction`] that is not a role-play: a story, poem, scene.
+pub fn requests_invented_text(norm: &str) -> bool {
+    FICTION.as_ref().is_some_and(|re| {
         re.find_iter(norm).any(|m| {
             let before: Vec<&str> = norm[..m.start()].split_whitespace().rev().take(2).collect();
             !before.iter().any(|w| {
@@ -104,8 +110,7 @@ pub fn asks_for_fiction(norm: &str) -> bool {
                 )
             })
         })
-    });
-    requested || starts_roleplay(norm)
+    })
 }
 
 /// Starts a role-play or an impersonation: what follows may be in character.
@@ -115,6 +120,7 @@ pub fn starts_roleplay(norm: &str) -> bool {
 
 /// Asks to translate, proofread, rewrite, summarise or answer some text ("I translate
 /// legal texts" describes a job and is not a request).
+#[cfg(test)]
 pub fn asks_to_transform(norm: &str) -> bool {
     transform_start(norm).is_some()
 }

@@ -64,6 +64,22 @@ const PROFILE_CACHE_LIMIT: usize = 10_000;
 pub struct FactExtractor {
     settings: ExtractSettings,
     candidates: HashMap<CandidateKey, Fact>,
+    reader: ConversationReader,
+}
+
+/// What one conversation says about the user, before it is merged with the rest.
+/// Reading a conversation needs no shared state, so a pass can read several at once
+/// and merge them in arrival order with [`FactExtractor::merge`].
+pub struct ConversationFindings {
+    conversation: String,
+    found: Vec<(Vec<Finding>, Source, Option<NaiveDate>)>,
+}
+
+/// Turns conversations into [`ConversationFindings`]. Each thread of a pass owns one:
+/// the cache of profile texts is only a shortcut, so separate caches give the same
+/// findings.
+#[derive(Default)]
+pub struct ConversationReader {
     profile_cache: HashMap<(bool, String, Option<i32>), Vec<Finding>>,
 }
 
@@ -81,42 +97,60 @@ impl FactExtractor {
         FactExtractor {
             settings,
             candidates: HashMap::new(),
-            profile_cache: HashMap::new(),
+            reader: ConversationReader::default(),
         }
     }
 
     /// Reads one conversation. Conversations may come in any order; dates, not
     /// arrival order, decide which value of a fact is current.
     pub fn observe(&mut self, conversation: &Conversation) {
+        let findings = self.reader.read(conversation);
+        self.merge(findings);
+    }
+
+    /// Adds what a [`ConversationReader`] found in one conversation.
+    pub fn merge(&mut self, findings: ConversationFindings) {
+        for (found, source, date) in findings.found {
+            self.record_all(found, source, &findings.conversation, date);
+        }
+    }
+
+    /// Consolidated, ranked facts within the budget.
+    pub fn finish(self) -> Vec<Fact> {
+        consolidate(self.candidates.into_values().collect(), &self.settings)
+    }
+}
+
+impl ConversationReader {
+    /// What `conversation` says about the user.
+    pub fn read(&mut self, conversation: &Conversation) -> ConversationFindings {
+        let mut findings = ConversationFindings {
+            conversation: conversation.id.clone(),
+            found: Vec::new(),
+        };
         let conversation_date = conversation.date().map(|d| d.date_naive());
         for write in &conversation.memory_writes {
             let date = write.time.map(|t| t.date_naive()).or(conversation_date);
             for (written, sentence) in profile::memory_sentences(&write.text) {
                 let date = written.or(date);
                 let found = self.profile(&sentence, true, date);
-                self.record_all(found, Source::AssistantMemory, &conversation.id, date);
+                findings.found.push((found, Source::AssistantMemory, date));
             }
         }
         if let Some(instructions) = &conversation.custom_instructions {
             if let Some(about_user) = &instructions.about_user {
                 for sentence in text::sentences(about_user) {
                     let found = self.profile(&sentence, false, conversation_date);
-                    self.record_all(
-                        found,
-                        Source::CustomInstructions,
-                        &conversation.id,
-                        conversation_date,
-                    );
+                    findings
+                        .found
+                        .push((found, Source::CustomInstructions, conversation_date));
                 }
             }
             if let Some(about_model) = &instructions.about_model {
                 let found = profile::style_preferences(about_model);
-                self.record_all(
-                    found,
-                    Source::CustomInstructions,
-                    &conversation.id,
-                    conversation_date,
-                );
+                findings
+                    .found
+                    .push((found, Source::CustomInstructions, conversation_date));
             }
         }
         let mut state = ConversationState::default();
@@ -126,13 +160,9 @@ impl FactExtractor {
                 .or_else(|| conversation.date())
                 .map(|t: DateTime<Utc>| t.date_naive());
             let found = user_message_facts(message.own_text(), date, &mut state);
-            self.record_all(found, Source::UserMessage, &conversation.id, date);
+            findings.found.push((found, Source::UserMessage, date));
         }
-    }
-
-    /// Consolidated, ranked facts within the budget.
-    pub fn finish(self) -> Vec<Fact> {
-        consolidate(self.candidates.into_values().collect(), &self.settings)
+        findings
     }
 
     fn profile(
@@ -152,7 +182,9 @@ impl FactExtractor {
         }
         found
     }
+}
 
+impl FactExtractor {
     fn record_all(
         &mut self,
         found: Vec<Finding>,
@@ -221,8 +253,7 @@ fn user_message_facts(
     let mut third_party_framing = false;
     let mut previous_len = 0;
     for sentence in text::sentences(&own.text) {
-        let prepared = rules::with_subject(&sentence, false);
-        let mut parsed = Sentence::parse(&prepared);
+        let (prepared, mut parsed) = rules::parse_with_subject(&sentence, false);
         // "I'm a lawyer. Just kidding, I'm a student": take back the previous sentence.
         if [
             "just kidding",
@@ -239,24 +270,28 @@ fn user_message_facts(
             found.truncate(previous_len);
         }
         previous_len = found.len();
-        if guards::starts_roleplay(&parsed.norm) {
+        // A role-play is also a request for fiction (`guards::asks_for_fiction`).
+        let roleplay = guards::starts_roleplay(&parsed.norm);
+        if roleplay {
             state.roleplay = true;
         }
-        if guards::asks_for_fiction(&parsed.norm) {
+        if roleplay || guards::requests_invented_text(&parsed.norm) {
             state.fiction = true;
         }
         own_text_framing |= guards::quotes_own_text(&parsed.norm);
         third_party_framing |= mentions_someone_elses_text(&parsed.norm);
-        if guards::asks_to_transform(&parsed.norm)
+        let mut transform_at = guards::transform_start(&parsed.norm);
+        if transform_at.is_some()
             && let Some((instruction, _)) = prepared.split_once(':')
         {
             // "Translate this: I am a nurse" — what follows the colon is the text.
             parsed = Sentence::parse(instruction);
+            transform_at = guards::transform_start(&parsed.norm);
         }
         let ctx = Context {
             trusted: false,
             fiction: state.fiction,
-            transform_at: guards::transform_start(&parsed.norm),
+            transform_at,
             roleplay: state.roleplay,
             year,
         };
@@ -266,12 +301,12 @@ fn user_message_facts(
     if own_text_framing && !third_party_framing && !state.roleplay && !state.fiction {
         for quoted in &own.quoted {
             for sentence in text::sentences(quoted) {
-                let prepared = rules::with_subject(&sentence, false);
+                let (_, parsed) = rules::parse_with_subject(&sentence, false);
                 let ctx = Context {
                     year,
                     ..Context::default()
                 };
-                found.extend(rules::find_facts(&Sentence::parse(&prepared), ctx));
+                found.extend(rules::find_facts(&parsed, ctx));
             }
         }
     }

@@ -7,7 +7,7 @@
 //! credentials inside URLs), payment card numbers (Luhn-valid), US social security
 //! numbers, IBANs (checksum-valid) and labelled passport numbers.
 
-use regex::Regex;
+use regex::{Regex, RegexSet};
 use std::ops::Range;
 use std::sync::LazyLock;
 
@@ -15,61 +15,87 @@ use std::sync::LazyLock;
 pub const REDACTED: &str = "[REDACTED]";
 
 /// Fixed-shape credentials: a match anywhere is a secret.
+const SHAPED_PATTERNS: &[&str] = &[
+    // OpenAI / Anthropic style keys: sk-..., sk-proj-..., sk-ant-...
+    r"\bsk-[A-Za-z0-9_\-]{16,}",
+    // GitHub tokens.
+    r"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}",
+    r"\bgithub_pat_[A-Za-z0-9_]{20,}",
+    // Slack tokens.
+    r"\bxox[abposr]-[A-Za-z0-9\-]{10,}",
+    // AWS access key ids.
+    r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[A-Z0-9]{16}\b",
+    // Google API keys.
+    r"\bAIza[0-9A-Za-z_\-]{30,}",
+    // Stripe keys.
+    r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{10,}",
+    // JWTs: three base64url segments, the first two JSON objects.
+    r"\beyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}",
+    // PEM private keys, to the end marker (or the end of the text).
+    r"(?s)-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|\z)",
+    // Authorization headers.
+    r"(?i)\bbearer\s+[A-Za-z0-9._~+/\-]{12,}=*",
+    // user:password@host inside any URL (the password may itself hold '@').
+    r"(?i)\b[a-z][a-z0-9+.\-]*://[^\s/:@]+:[^\s/]*@",
+    // US social security numbers.
+    r"\b[0-9]{3}-[0-9]{2}-[0-9]{4}\b",
+];
+
 static SHAPED: LazyLock<Vec<Regex>> = LazyLock::new(|| {
-    [
-        // OpenAI / Anthropic style keys: sk-..., sk-proj-..., sk-ant-...
-        r"\bsk-[A-Za-z0-9_\-]{16,}",
-        // GitHub tokens.
-        r"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}",
-        r"\bgithub_pat_[A-Za-z0-9_]{20,}",
-        // Slack tokens.
-        r"\bxox[abposr]-[A-Za-z0-9\-]{10,}",
-        // AWS access key ids.
-        r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[A-Z0-9]{16}\b",
-        // Google API keys.
-        r"\bAIza[0-9A-Za-z_\-]{30,}",
-        // Stripe keys.
-        r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{10,}",
-        // JWTs: three base64url segments, the first two JSON objects.
-        r"\beyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}",
-        // PEM private keys, to the end marker (or the end of the text).
-        r"(?s)-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|\z)",
-        // Authorization headers.
-        r"(?i)\bbearer\s+[A-Za-z0-9._~+/\-]{12,}=*",
-        // user:password@host inside any URL (the password may itself hold '@').
-        r"(?i)\b[a-z][a-z0-9+.\-]*://[^\s/:@]+:[^\s/]*@",
-        // US social security numbers.
-        r"\b[0-9]{3}-[0-9]{2}-[0-9]{4}\b",
-    ]
-    .iter()
-    .filter_map(|p| Regex::new(p).ok())
-    .collect()
+    SHAPED_PATTERNS
+        .iter()
+        .filter_map(|p| Regex::new(p).ok())
+        .collect()
 });
 
 /// A label ("password is", "wifi password:", "pin =") followed by its value.
-static PASSWORD_LABEL: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(
-        r#"(?i)\b(?:password|passwd|pwd|passcode|passphrase|pin|pw)\b(?:\s+(?:is|was|for\s+\S+\s+is))?\s*(?:[:=]+|->)?\s*["'`]?([^\s"'`,;)]+)"#,
-    )
-    .ok()
-});
+const PASSWORD_LABEL_PATTERN: &str = r#"(?i)\b(?:password|passwd|pwd|passcode|passphrase|pin|pw)\b(?:\s+(?:is|was|for\s+\S+\s+is))?\s*(?:[:=]+|->)?\s*["'`]?([^\s"'`,;)]+)"#;
+
+static PASSWORD_LABEL: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(PASSWORD_LABEL_PATTERN).ok());
 
 /// "passport number X12345678", "passport no: 123456789".
-static PASSPORT: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(
-        r"(?i)\bpassport\b(?:\s+(?:number|no\.?|num|#))?\s*(?:is|[:=#])?\s*([A-Z0-9]{6,10})\b",
-    )
-    .ok()
-});
+const PASSPORT_PATTERN: &str =
+    r"(?i)\bpassport\b(?:\s+(?:number|no\.?|num|#))?\s*(?:is|[:=#])?\s*([A-Z0-9]{6,10})\b";
+
+static PASSPORT: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(PASSPORT_PATTERN).ok());
 
 /// Runs of 13-19 digits, possibly grouped with spaces or dashes.
-static DIGIT_RUN: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r"\b[0-9](?:[ \-]?[0-9]){12,18}\b").ok());
+const DIGIT_RUN_PATTERN: &str = r"\b[0-9](?:[ \-]?[0-9]){12,18}\b";
+
+static DIGIT_RUN: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(DIGIT_RUN_PATTERN).ok());
 
 /// IBAN-shaped runs: country code, check digits, 11-30 alphanumerics in groups.
-static IBAN: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(r"\b[A-Z]{2}[0-9]{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?\b").ok()
+const IBAN_PATTERN: &str = r"\b[A-Z]{2}[0-9]{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?\b";
+
+static IBAN: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(IBAN_PATTERN).ok());
+
+/// Every pattern above in one set, loosened so that it matches wherever one of them
+/// does: Unicode word boundaries become ASCII ones, which hold wherever the Unicode
+/// ones do when the character on the pattern's side is ASCII, and are dropped where
+/// a case-insensitive class could put a non-ASCII letter there ("K" matches the
+/// Kelvin sign). One pass over a message then clears the common one that holds no
+/// secret, where the patterns one by one take sixteen, and slow ones on non-ASCII text.
+static ANY_PATTERN_LOOSE: LazyLock<Option<RegexSet>> = LazyLock::new(|| {
+    let ascii_boundaries = SHAPED_PATTERNS
+        .iter()
+        .filter(|p| !p.contains("[a-z]"))
+        .chain(&[PASSWORD_LABEL_PATTERN, DIGIT_RUN_PATTERN, IBAN_PATTERN])
+        .map(|p| p.replace(r"\b", r"(?-u:\b)"));
+    let no_boundaries = SHAPED_PATTERNS
+        .iter()
+        .filter(|p| p.contains("[a-z]"))
+        .chain(&[PASSPORT_PATTERN])
+        .map(|p| p.replace(r"\b", ""));
+    RegexSet::new(ascii_boundaries.chain(no_boundaries)).ok()
 });
+
+/// Whether no pattern can match `text` (`false` when that is not known).
+fn no_pattern_matches(text: &str) -> bool {
+    ANY_PATTERN_LOOSE
+        .as_ref()
+        .is_some_and(|set| !set.is_match(text))
+}
 
 /// Words that follow "password" in ordinary sentences and are not a password.
 const NOT_A_PASSWORD: &[&str] = &[
@@ -207,6 +233,19 @@ pub fn redact(text: &str) -> String {
 /// Byte ranges of every secret, sorted and merged.
 fn secret_ranges(text: &str) -> Vec<Range<usize>> {
     let mut found: Vec<Range<usize>> = Vec::new();
+    if !no_pattern_matches(text) {
+        find_patterned(text, &mut found);
+    }
+    for (start, token) in tokens(text) {
+        if looks_like_password(token) || looks_like_key(token) {
+            found.push(start..start + token.len());
+        }
+    }
+    merge(found)
+}
+
+/// Secrets the patterns find.
+fn find_patterned(text: &str, found: &mut Vec<Range<usize>>) {
     for re in SHAPED.iter() {
         found.extend(re.find_iter(text).map(|m| m.range()));
     }
@@ -245,12 +284,6 @@ fn secret_ranges(text: &str) -> Vec<Range<usize>> {
             }
         }
     }
-    for (start, token) in tokens(text) {
-        if looks_like_password(token) || looks_like_key(token) {
-            found.push(start..start + token.len());
-        }
-    }
-    merge(found)
 }
 
 fn merge(mut ranges: Vec<Range<usize>>) -> Vec<Range<usize>> {
@@ -428,6 +461,22 @@ mod tests {
 
     fn secret(s: &str) -> bool {
         contains_secret(s)
+    }
+
+    #[test]
+    fn loose_set_never_hides_a_secret_beside_non_ascii_text() {
+        for text in [
+            "clé: sk-proj-abcdefghijklmnop1234 – merci",
+            "日本 AKIAABCDEFGHIJKLMNOP 日本",
+            "mot de passe → password is Hunter2!x é",
+            "passport number X1234567é",
+            "é4111 1111 1111 1111 é",
+        ] {
+            assert!(!no_pattern_matches(text), "{text}");
+        }
+        assert!(no_pattern_matches(
+            "Café au lait, s’il vous plaît — merci !"
+        ));
     }
 
     #[test]

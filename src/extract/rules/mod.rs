@@ -40,13 +40,42 @@ pub struct Context {
     pub year: Option<i32>,
 }
 
-pub type Pattern = LazyLock<Option<Regex>>;
+pub type Pattern = LazyLock<Option<Compiled>>;
+
+/// A pattern compiled twice: as written, and with ASCII word boundaries. On an ASCII
+/// sentence both mean the same (the only ASCII word characters are letters, digits
+/// and `_` either way), and the ASCII one is far cheaper to run, above all when
+/// capture groups are resolved.
+pub struct Compiled {
+    unicode: Regex,
+    ascii: Regex,
+}
+
+impl Compiled {
+    fn for_text(&self, norm: &str) -> &Regex {
+        if norm.is_ascii() {
+            &self.ascii
+        } else {
+            &self.unicode
+        }
+    }
+}
+
+/// Compiles a pattern over `norm`; `None` if it is invalid (a rule then never fires).
+pub fn compile(re: &str) -> Option<Compiled> {
+    let unicode = Regex::new(re).ok()?;
+    let ascii = Regex::new(&re.replace(r"\b", r"(?-u:\b)"))
+        .ok()
+        .filter(|ascii| ascii.captures_len() == unicode.captures_len())
+        .unwrap_or_else(|| unicode.clone());
+    Some(Compiled { unicode, ascii })
+}
 
 /// Declares a lazily compiled pattern over `norm`.
 macro_rules! pattern {
     ($name:ident = $re:expr) => {
         static $name: $crate::extract::rules::Pattern =
-            std::sync::LazyLock::new(|| regex::Regex::new($re).ok());
+            std::sync::LazyLock::new(|| $crate::extract::rules::compile(&$re));
     };
 }
 #[allow(unused_imports)]
@@ -232,9 +261,14 @@ impl<'a> Scan<'a> {
 
     /// All matches of `pattern` in this sentence.
     pub fn hits(&self, pattern: &Pattern) -> Vec<Hit> {
-        let Some(re) = pattern.as_ref() else {
+        let Some(compiled) = pattern.as_ref() else {
             return Vec::new();
         };
+        let re = compiled.for_text(&self.s.norm);
+        // Most sentences match no pattern: deciding that needs no capture slots.
+        if !re.is_match(&self.s.norm) {
+            return Vec::new();
+        }
         re.captures_iter(&self.s.norm)
             .filter_map(|caps| {
                 let whole = caps.get(0)?;
@@ -362,7 +396,24 @@ const OPENERS: &[&str] = &[
 /// The sentence with its left-out subject restored, when it starts with a verb or
 /// (in the user's own profile) with a description of them.
 pub fn with_subject(text: &str, trusted: bool) -> String {
-    let s = Sentence::parse(text);
+    subject_restored(text, trusted, &Sentence::parse(text))
+}
+
+/// [`with_subject`] and the parsed result. Most sentences need no subject, and their
+/// parse is then reused rather than done twice.
+pub fn parse_with_subject(text: &str, trusted: bool) -> (String, Sentence) {
+    let parsed = Sentence::parse(text);
+    let prepared = subject_restored(text, trusted, &parsed);
+    if prepared == text {
+        (prepared, parsed)
+    } else {
+        let reparsed = Sentence::parse(&prepared);
+        (prepared, reparsed)
+    }
+}
+
+/// `text` with the subject it leaves out restored; `s` is `text` parsed.
+fn subject_restored(text: &str, trusted: bool, s: &Sentence) -> String {
     let first = (0..s.len()).find(|&i| {
         let w = s.lower(i);
         !OPENERS.contains(&w) && !super::phrases::is_punct(w) && w != "!"
@@ -424,7 +475,7 @@ pub fn with_subject(text: &str, trusted: bool) -> String {
     {
         return prefixed("I am");
     }
-    if trusted && super::phrases::role_at(&s, first).is_some() {
+    if trusted && super::phrases::role_at(s, first).is_some() {
         return prefixed("I am a");
     }
     // A profile's "Husband Kenji works in sales." is "My husband Kenji…".
@@ -508,5 +559,24 @@ mod tests {
         .map(|f| f.value)
         .collect();
         assert_eq!(found, vec!["Son: Tobias".to_owned()]);
+    }
+
+    #[test]
+    fn ascii_twin_finds_the_same_on_ascii_text() {
+        let compiled = compile(r"\b(my|our) (son|dog)\b named (\w+)").unwrap();
+        assert_ne!(compiled.ascii.as_str(), compiled.unicode.as_str());
+        let text = "yes my son named leo and our dog named rex_2";
+        let spans = |re: &Regex| -> Vec<Vec<Option<(usize, usize)>>> {
+            re.captures_iter(text)
+                .map(|c| c.iter().map(|m| m.map(|m| (m.start(), m.end()))).collect())
+                .collect()
+        };
+        assert_eq!(spans(&compiled.ascii), spans(&compiled.unicode));
+        assert_eq!(spans(&compiled.ascii).len(), 2);
+        // Not ASCII: the pattern as written decides.
+        assert!(std::ptr::eq(
+            compiled.for_text("café my son named léo"),
+            &compiled.unicode
+        ));
     }
 }
