@@ -424,3 +424,25 @@ fn process_prints_memory_and_json() {
     let dog = facts.iter().find(|f| f["category"] == "pets").unwrap();
     assert_eq!(dog["source"], "assistant_memory");
 }
+
+#[test]
+fn the_same_export_always_gives_the_same_memory() {
+    // A generated export has many facts that tie in ranking.
+    let mut doc = Vec::new();
+    let options = fullpass::synth::Options {
+        seed: 11,
+        amount: fullpass::synth::Amount::Conversations(120),
+        ..Default::default()
+    };
+    fullpass::synth::write_document(&mut doc, &options).unwrap();
+    let settings = ExtractSettings::default();
+    let render = || {
+        let out = pass::run(&doc[..], &Limits::default(), &settings, |_| Ok(())).unwrap();
+        memory::render_markdown(&out.facts)
+    };
+    let first = render();
+    assert!(first.lines().count() > 10, "{first}");
+    for _ in 0..4 {
+        assert_eq!(render(), first);
+    }
+}

@@ -41,7 +41,16 @@ pub fn consolidate(candidates: Vec<Fact>, settings: &ExtractSettings) -> Vec<Fac
         })
         .collect();
     // Most informative first, so shorter paraphrases join the fuller value's group.
-    sorted.sort_by_key(|f| std::cmp::Reverse(key_words(f).len()));
+    // Ties broken by value and dates: the candidates arrive in hash order, and
+    // the same export must always give the same MEMORY.
+    sorted.sort_by(|a, b| {
+        key_words(b)
+            .len()
+            .cmp(&key_words(a).len())
+            .then_with(|| a.value.cmp(&b.value))
+            .then_with(|| a.first_seen.cmp(&b.first_seen))
+            .then_with(|| a.last_seen.cmp(&b.last_seen))
+    });
     for fact in sorted {
         let groups = by_slot
             .entry((fact.category, fact.slot.clone()))
@@ -71,9 +80,14 @@ pub fn consolidate(candidates: Vec<Fact>, settings: &ExtractSettings) -> Vec<Fac
         .into_iter()
         .map(|f| (score(&f, oldest, newest), f))
         .collect();
-    ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+    ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.value.cmp(&b.1.value)));
     let mut kept = within_budget(ranked, settings);
-    kept.sort_by(|a, b| a.1.category.cmp(&b.1.category).then(b.0.total_cmp(&a.0)));
+    kept.sort_by(|a, b| {
+        a.1.category
+            .cmp(&b.1.category)
+            .then(b.0.total_cmp(&a.0))
+            .then_with(|| a.1.value.cmp(&b.1.value))
+    });
     kept.into_iter().map(|(_, f)| f).collect()
 }
 
