@@ -149,7 +149,7 @@ pub async fn run_job(
     let started = Instant::now();
     let stop = StopReason::default();
     let progress = Arc::new(SharedProgress::default());
-    let lost = Arc::new(AtomicBool::new(false));
+    let mut lost = false;
 
     let work = process(settings, conn, job, stop.clone(), progress.clone());
     tokio::pin!(work);
@@ -169,7 +169,7 @@ pub async fn run_job(
     let result = loop {
         tokio::select! {
             result = &mut work => break Some(result),
-            _ = renew.tick(), if !lost.load(Ordering::Relaxed) => {
+            _ = renew.tick(), if !lost => {
                 let p = serde_json::json!({
                     "bytes_read": progress.bytes_read.load(Ordering::Relaxed),
                     "bytes_total": match progress.bytes_total.load(Ordering::Relaxed) {
@@ -182,7 +182,7 @@ pub async fn run_job(
                     Ok(true) => {}
                     Ok(false) => {
                         warn!("claim lost while processing; stopping");
-                        lost.store(true, Ordering::Relaxed);
+                        lost = true;
                         stop.trigger();
                     }
                     Err(e) => {
@@ -213,12 +213,10 @@ pub async fn run_job(
 
     let result = match result {
         Some(Ok(output)) => Ok(output),
-        Some(Err(JobError::Llm(LlmError::Ingest(IngestError::Cancelled))))
-            if lost.load(Ordering::Relaxed) =>
-        {
+        Some(Err(JobError::Llm(LlmError::Ingest(IngestError::Cancelled)))) if lost => {
             return JobOutcome::LostClaim;
         }
-        _ if lost.load(Ordering::Relaxed) => return JobOutcome::LostClaim,
+        _ if lost => return JobOutcome::LostClaim,
         _ if released => return finish_release(db, conn, job).await,
         _ if timed_out => Err(JobError::TimedOut(settings.job_timeout)),
         Some(Err(e)) => Err(e),

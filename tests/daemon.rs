@@ -5,7 +5,7 @@ mod common;
 use common::daemon::DaemonProcess;
 use common::export::{conversations_json, gzip, sample_export};
 use common::storage_server::StorageServer;
-use common::{insert_profile, migrated, put_export, row, wait_for_status};
+use common::{insert_profile, migrated, put_export, row, sample_store, wait_for_status};
 use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -58,12 +58,7 @@ async fn a_pending_row_is_processed_to_complete_with_its_memory() {
 #[tokio::test]
 async fn rows_made_pending_before_the_daemon_started_are_processed() {
     let db = migrated().await;
-    let storage = tempfile::tempdir().unwrap();
-    put_export(
-        storage.path(),
-        "imports/early.json",
-        &conversations_json(&sample_export()),
-    );
+    let storage = sample_store("imports/early.json");
     let c = db.client().await;
     let id = insert_profile(&c, Some("imports/early.json"), Some("pending")).await;
     // A long sweep interval: only the start-up sweep can find it in time.
@@ -143,12 +138,7 @@ async fn the_missing_object_error_names_the_path() {
 #[tokio::test]
 async fn two_daemons_never_process_the_same_row_twice() {
     let db = migrated().await;
-    let storage = tempfile::tempdir().unwrap();
-    put_export(
-        storage.path(),
-        "b/e.json",
-        &conversations_json(&sample_export()),
-    );
+    let storage = sample_store("b/e.json");
     let c = db.client().await;
     // Test-only audit: every claim and every completion, per row.
     c.batch_execute(

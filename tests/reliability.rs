@@ -5,7 +5,7 @@ mod common;
 use common::daemon::DaemonProcess;
 use common::export::{TestConversation, conversations_json, gzip, sample_export};
 use common::storage_server::{Behaviour, StorageServer};
-use common::{TestDb, insert_profile, migrated, put_export, row, wait_for_status};
+use common::{TestDb, insert_profile, migrated, row, sample_store, wait_for_status};
 use std::time::{Duration, Instant};
 
 const WAIT: Duration = Duration::from_secs(40);
@@ -63,6 +63,13 @@ fn slow_export() -> Vec<u8> {
     conversations_json(&conversations)
 }
 
+/// Stores a slow export at `path` whose first download crawls (`chunk` bytes
+/// every `every`); later downloads are served at once.
+fn crawl_first_download(server: &StorageServer, path: &str, chunk: usize, every: Duration) {
+    server.put(path, slow_export());
+    server.script(path, vec![Behaviour::Trickle { chunk, every }]);
+}
+
 async fn wait_processing_by(c: &tokio_postgres::Client, id: uuid::Uuid) {
     wait_for_status(c, id, &["processing"], WAIT).await;
 }
@@ -72,15 +79,8 @@ async fn a_killed_daemons_job_is_rescued_and_completed_by_another() {
     let db = migrated().await;
     let server = StorageServer::start().await;
     let path = "imports/kill/export.json";
-    server.put(path, slow_export());
     // The first download crawls; later ones are served at once.
-    server.script(
-        path,
-        vec![Behaviour::Trickle {
-            chunk: 1024,
-            every: Duration::from_millis(200),
-        }],
-    );
+    crawl_first_download(&server, path, 1024, Duration::from_millis(200));
     let c = db.client().await;
     let dir = tempfile::tempdir().unwrap();
     let env = env_of(&server, &[]);
@@ -107,12 +107,7 @@ async fn a_killed_daemons_job_is_rescued_and_completed_by_another() {
 #[tokio::test]
 async fn the_listener_reconnects_after_its_backend_is_terminated() {
     let db = migrated().await;
-    let storage = tempfile::tempdir().unwrap();
-    put_export(
-        storage.path(),
-        "b/e.json",
-        &conversations_json(&sample_export()),
-    );
+    let storage = sample_store("b/e.json");
     let c = db.client().await;
     // No backstop sweep during the test: only notifications and reconnect sweeps find work.
     let daemon = DaemonProcess::spawn(
@@ -158,14 +153,7 @@ async fn jobs_survive_every_daemon_connection_being_terminated() {
     let mut ids = Vec::new();
     for i in 0..4 {
         let path = format!("imports/t{i}.json");
-        server.put(&path, slow_export());
-        server.script(
-            &path,
-            vec![Behaviour::Trickle {
-                chunk: 16 * 1024,
-                every: Duration::from_millis(100),
-            }],
-        );
+        crawl_first_download(&server, &path, 16 * 1024, Duration::from_millis(100));
         ids.push(insert_profile(&c, Some(&path), Some("pending")).await);
     }
     let dir = tempfile::tempdir().unwrap();
@@ -244,14 +232,7 @@ async fn a_rescued_worker_that_finishes_late_cannot_overwrite_the_rescuers_resul
     let server = StorageServer::start().await;
     let path = "imports/late.json";
     // The first worker gets the old export, slowly.
-    server.put(path, slow_export());
-    server.script(
-        path,
-        vec![Behaviour::Trickle {
-            chunk: 64 * 1024,
-            every: Duration::from_millis(300),
-        }],
-    );
+    crawl_first_download(&server, path, 64 * 1024, Duration::from_millis(300));
     let c = db.client().await;
     install_audit(&c).await;
     let dir = tempfile::tempdir().unwrap();
@@ -291,14 +272,7 @@ async fn sigterm_releases_a_running_job_without_charging_an_attempt() {
     let db = migrated().await;
     let server = StorageServer::start().await;
     let path = "imports/deploy.json";
-    server.put(path, slow_export());
-    server.script(
-        path,
-        vec![Behaviour::Trickle {
-            chunk: 1024,
-            every: Duration::from_millis(200),
-        }],
-    );
+    crawl_first_download(&server, path, 1024, Duration::from_millis(200));
     let c = db.client().await;
     let dir = tempfile::tempdir().unwrap();
     let mut a = spawn(
@@ -334,15 +308,8 @@ async fn sigterm_lets_a_short_job_finish() {
     let db = migrated().await;
     let server = StorageServer::start().await;
     let path = "imports/short.json";
-    server.put(path, slow_export());
     // About a second of download: finishes inside a 10s grace period.
-    server.script(
-        path,
-        vec![Behaviour::Trickle {
-            chunk: 64 * 1024,
-            every: Duration::from_millis(150),
-        }],
-    );
+    crawl_first_download(&server, path, 64 * 1024, Duration::from_millis(150));
     let c = db.client().await;
     let dir = tempfile::tempdir().unwrap();
     let mut a = spawn(&db, dir.path(), &env_of(&server, &[]));
@@ -357,12 +324,7 @@ async fn sigterm_lets_a_short_job_finish() {
 #[tokio::test]
 async fn three_daemons_process_500_rows_exactly_once() {
     let db = migrated().await;
-    let storage = tempfile::tempdir().unwrap();
-    put_export(
-        storage.path(),
-        "b/e.json",
-        &conversations_json(&sample_export()),
-    );
+    let storage = sample_store("b/e.json");
     let c = db.client().await;
     install_audit(&c).await;
     let daemons: Vec<_> = (0..3)
@@ -448,12 +410,7 @@ async fn two_daemons_starting_together_on_an_empty_database_both_come_up() {
 #[tokio::test]
 async fn poll_mode_finds_work_without_notifications() {
     let db = migrated().await;
-    let storage = tempfile::tempdir().unwrap();
-    put_export(
-        storage.path(),
-        "b/e.json",
-        &conversations_json(&sample_export()),
-    );
+    let storage = sample_store("b/e.json");
     let c = db.client().await;
     let daemon = DaemonProcess::spawn(&db.url, storage.path(), &[("FULLPASS_LISTEN_MODE", "poll")]);
     daemon.wait_for_log("poll mode", WAIT).await;
@@ -518,15 +475,8 @@ async fn a_job_past_its_time_limit_is_cancelled_and_retried() {
     let db = migrated().await;
     let server = StorageServer::start().await;
     let path = "imports/slow.json";
-    server.put(path, slow_export());
     // The first download would take minutes; the retry is served at once.
-    server.script(
-        path,
-        vec![Behaviour::Trickle {
-            chunk: 512,
-            every: Duration::from_millis(200),
-        }],
-    );
+    crawl_first_download(&server, path, 512, Duration::from_millis(200));
     let c = db.client().await;
     install_audit(&c).await;
     let dir = tempfile::tempdir().unwrap();
@@ -549,12 +499,7 @@ async fn a_job_past_its_time_limit_is_cancelled_and_retried() {
 #[tokio::test]
 async fn a_row_whose_notification_was_coalesced_is_still_claimed_promptly() {
     let db = migrated().await;
-    let storage = tempfile::tempdir().unwrap();
-    put_export(
-        storage.path(),
-        "b/e.json",
-        &conversations_json(&sample_export()),
-    );
+    let storage = sample_store("b/e.json");
     let c = db.client().await;
     let a = insert_profile(&c, Some("b/e.json"), Some("complete")).await;
     let b = insert_profile(&c, Some("b/e.json"), Some("complete")).await;

@@ -221,24 +221,6 @@ pub async fn rescue_expired(
         .collect()
 }
 
-const NEXT_WAKEUP: &str = "
-select extract(epoch from (min(full_pass_not_before) - now()))::float8
-  from public.user_profiles
- where full_pass_status = 'pending' and storage_path is not null
-   and full_pass_not_before > now()";
-
-/// How long until the earliest delayed retry becomes claimable, if any.
-pub async fn next_retry_in(client: &impl GenericClient) -> Result<Option<Duration>, DbError> {
-    let row = client
-        .query_one(NEXT_WAKEUP, &[])
-        .await
-        .map_err(DbError::pg("looking for delayed retries"))?;
-    let secs: Option<f64> = row
-        .try_get(0)
-        .map_err(DbError::pg("reading delayed retries"))?;
-    Ok(secs.map(|s| Duration::from_secs_f64(s.max(0.0))))
-}
-
 const REQUEUE_USER: &str = "
 update public.user_profiles
    set full_pass_status = 'pending'

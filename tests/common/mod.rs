@@ -227,6 +227,17 @@ pub async fn wait_for_status(
     }
 }
 
+/// A temporary local store holding the sample export (plain JSON) at `path`.
+pub fn sample_store(path: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("storage dir");
+    put_export(
+        dir.path(),
+        path,
+        &export::conversations_json(&export::sample_export()),
+    );
+    dir
+}
+
 /// Writes `bytes` at `storage_dir/path` (creating directories).
 pub fn put_export(storage_dir: &std::path::Path, path: &str, bytes: &[u8]) {
     let full = storage_dir.join(path);
