@@ -20,6 +20,10 @@ const EXTRACTION_THREADS: usize = 2;
 /// Conversations waiting for an extraction thread: bounds the memory a pass holds.
 const QUEUED_CONVERSATIONS: usize = 64;
 
+/// Exports at most this big as stored are read whole into memory and passed over
+/// on one thread: for them, extra threads cost more than they save.
+pub const IN_MEMORY_EXPORT_BYTES: u64 = 64 << 10;
+
 /// What a pass produced.
 #[derive(Debug)]
 pub struct PassOutput {
@@ -124,6 +128,35 @@ fn extract_conversations(
             return;
         }
     }
+}
+
+/// [`run`] for a small export already in memory (see [`IN_MEMORY_EXPORT_BYTES`]):
+/// everything on the calling thread, same result.
+pub fn run_in_memory<P>(
+    input: &[u8],
+    limits: &Limits,
+    settings: &ExtractSettings,
+    mut on_progress: P,
+) -> Result<PassOutput, IngestError>
+where
+    P: FnMut(&Progress) -> Result<(), Cancelled>,
+{
+    let (_, done) = mpsc::channel();
+    let mut sink = ExtractingSink {
+        extractor: FactExtractor::new(settings.clone()),
+        on_progress: &mut on_progress,
+        queue: None,
+        done,
+        waiting: BTreeMap::new(),
+        fallback: ConversationReader::default(),
+        sent: 0,
+        merged: 0,
+    };
+    let stats = ingest::read_export_in_memory(input, limits, &mut sink)?;
+    Ok(PassOutput {
+        facts: sink.extractor.finish(),
+        stats,
+    })
 }
 
 /// Reads `input` to the end and extracts the user's facts. `on_progress` is called

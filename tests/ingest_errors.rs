@@ -183,6 +183,20 @@ fn a_gzip_bomb_stops_at_the_decompressed_limit() {
 }
 
 #[test]
+fn a_small_file_that_expands_past_what_is_read_in_memory_is_read_like_any_other() {
+    // 20 KB of gzip that holds 24 MiB: more than a small export may hold in
+    // memory, so the in-memory read hands it to the streaming one.
+    let mut json = b"[".to_vec();
+    json.extend(std::iter::repeat_n(b' ', 24 << 20));
+    json.extend_from_slice(br#"{"title": "Padded", "mapping": {}}]"#);
+    let packed = gzip(&json);
+    assert!(packed.len() < 64 << 10);
+    let (conversations, stats) = read_with(&packed, &Limits::default()).unwrap();
+    assert_eq!(conversations.len(), 1);
+    assert_eq!(stats.decompressed_bytes, json.len() as u64);
+}
+
+#[test]
 fn the_compressed_limit_counts_input_bytes() {
     let json = fixture("chatgpt-quirks.json");
     let limits = Limits {

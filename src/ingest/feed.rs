@@ -7,13 +7,14 @@
 
 use super::IngestError;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 
 /// Bytes per block handed from decompression to parsing.
 pub(crate) const BLOCK_BYTES: usize = 256 << 10;
 /// Blocks in flight between the two threads.
 pub(crate) const BLOCKS_IN_FLIGHT: usize = 8;
+
 /// Progress is reported after at least this many more input bytes.
 const PROGRESS_EVERY: u64 = 1 << 20;
 
@@ -28,8 +29,21 @@ pub(crate) enum Chunk {
 
 /// The producer's end.
 pub(crate) struct Pipe {
-    chunks: SyncSender<Chunk>,
+    outlet: Outlet,
     empties: Receiver<Vec<u8>>,
+}
+
+enum Outlet {
+    /// Producer and parser on two threads: the producer waits for the parser.
+    Bounded(SyncSender<Chunk>),
+    /// The producer runs to its end first, on the parser's thread; it stops at
+    /// `cap` decompressed bytes and raises `overflowed`.
+    Buffered {
+        chunks: Sender<Chunk>,
+        sent: std::cell::Cell<u64>,
+        cap: u64,
+        overflowed: Arc<AtomicBool>,
+    },
 }
 
 /// The receiver went away: the parser stopped, so the producer stops too.
@@ -38,11 +52,31 @@ pub(crate) struct Hangup;
 
 impl Pipe {
     pub fn send(&self, chunk: Chunk) -> Result<(), Hangup> {
-        self.chunks.send(chunk).map_err(|_| Hangup)
+        match &self.outlet {
+            Outlet::Bounded(chunks) => chunks.send(chunk).map_err(|_| Hangup),
+            Outlet::Buffered {
+                chunks,
+                sent,
+                cap,
+                overflowed,
+            } => {
+                if let Chunk::Data(block) = &chunk {
+                    sent.set(sent.get() + block.len() as u64);
+                    if sent.get() > *cap {
+                        overflowed.store(true, Ordering::Relaxed);
+                        return Err(Hangup);
+                    }
+                }
+                chunks.send(chunk).map_err(|_| Hangup)
+            }
+        }
     }
 
     /// A block of [`BLOCK_BYTES`] to fill, recycled when one is available
-    /// (a recycled full block needs no zeroing).
+    /// (a recycled full block needs no zeroing). Both kinds of pipe use the same
+    /// size: a corrupt gzip member can decode to garbage before its error shows,
+    /// and the block that holds the error is never sent, so the same size gives
+    /// the parser the same bytes and the same error.
     pub fn empty_block(&self) -> Vec<u8> {
         let mut block = self.empties.try_recv().unwrap_or_default();
         block.resize(BLOCK_BYTES, 0);
@@ -68,21 +102,56 @@ pub(crate) fn pipe(input_bytes: Arc<AtomicU64>) -> (Pipe, Feed) {
     let (empty_tx, empty_rx) = sync_channel(BLOCKS_IN_FLIGHT + 2);
     (
         Pipe {
-            chunks: chunk_tx,
+            outlet: Outlet::Bounded(chunk_tx),
             empties: empty_rx,
         },
-        Feed {
-            chunks: chunk_rx,
-            empties: empty_tx,
-            next_document: None,
-            decompressed: 0,
-            input_bytes,
-            reported: 0,
+        Feed::new(chunk_rx, empty_tx, input_bytes),
+    )
+}
+
+/// A pipe for a small input read on one thread: the producer runs to its end
+/// before the parser starts, so everything it sends is held until then. It
+/// stops once `cap` decompressed bytes are held and raises the returned flag;
+/// the caller then reads the input the two-thread way instead.
+pub(crate) fn buffered_pipe(
+    input_bytes: Arc<AtomicU64>,
+    cap: u64,
+) -> (Pipe, Feed, Arc<AtomicBool>) {
+    let (chunk_tx, chunk_rx) = channel();
+    // Nothing is recycled: the producer is done before the parser empties a block.
+    let (empty_tx, empty_rx) = sync_channel(0);
+    let overflowed = Arc::new(AtomicBool::new(false));
+    (
+        Pipe {
+            outlet: Outlet::Buffered {
+                chunks: chunk_tx,
+                sent: std::cell::Cell::new(0),
+                cap,
+                overflowed: Arc::clone(&overflowed),
+            },
+            empties: empty_rx,
         },
+        Feed::new(chunk_rx, empty_tx, input_bytes),
+        overflowed,
     )
 }
 
 impl Feed {
+    fn new(
+        chunks: Receiver<Chunk>,
+        empties: SyncSender<Vec<u8>>,
+        input_bytes: Arc<AtomicU64>,
+    ) -> Feed {
+        Feed {
+            chunks,
+            empties,
+            next_document: None,
+            decompressed: 0,
+            input_bytes,
+            reported: 0,
+        }
+    }
+
     pub fn decompressed_bytes(&self) -> u64 {
         self.decompressed
     }

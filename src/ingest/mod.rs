@@ -181,6 +181,33 @@ pub fn read_export<R: Read + Send>(
     Ok(stats)
 }
 
+/// Decompressed bytes a small export may hold in memory before it is read the
+/// two-thread way instead (only a crafted file compresses that well).
+const IN_MEMORY_DECOMPRESSED_BYTES: u64 = 16 << 20;
+
+/// Reads a small export that is already in memory, on this thread alone: for
+/// exports of a few KB, starting a decompression thread and handing blocks
+/// between threads costs more than the reading. Same result as [`read_export`].
+pub fn read_export_in_memory(
+    input: &[u8],
+    limits: &Limits,
+    sink: &mut dyn Sink,
+) -> Result<ExportStats, IngestError> {
+    let input_bytes = Arc::new(AtomicU64::new(0));
+    let cap = limits
+        .max_decompressed_bytes
+        .saturating_add(1)
+        .min(IN_MEMORY_DECOMPRESSED_BYTES);
+    let (pipe, mut feed, overflowed) = feed::buffered_pipe(Arc::clone(&input_bytes), cap);
+    container::produce(input, *limits, Arc::clone(&input_bytes), pipe);
+    if overflowed.load(Ordering::Relaxed) {
+        return read_export(input, limits, sink);
+    }
+    let mut stats = parse(&mut feed, limits, sink)?;
+    stats.compressed_bytes = input_bytes.load(Ordering::Relaxed);
+    Ok(stats)
+}
+
 /// The parsing side of [`read_export`].
 fn parse(
     feed: &mut feed::Feed,

@@ -1,6 +1,10 @@
 use super::{ExportStream, StorageError, StoragePath};
 use std::path::{Path, PathBuf};
 
+/// Files this small are read whole when opened: cheaper than reading them
+/// through the blocking pool a block at a time.
+const READ_AT_OPEN_BYTES: u64 = 64 << 10;
+
 /// Exports under a local directory: `storage_path` is resolved below `root`.
 #[derive(Debug, Clone)]
 pub struct LocalStorage {
@@ -29,14 +33,65 @@ impl LocalStorage {
                 }
             }
         };
-        let file = tokio::fs::File::open(&full).await.map_err(io_error)?;
-        let meta = file.metadata().await.map_err(io_error)?;
+        // One trip to the blocking pool: open, check, and read a small file whole.
+        let opened = tokio::task::spawn_blocking(move || -> std::io::Result<_> {
+            let mut file = std::fs::File::open(&full)?;
+            let meta = file.metadata()?;
+            if !meta.is_file() || meta.len() > READ_AT_OPEN_BYTES {
+                return Ok((meta, file, None));
+            }
+            let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+            std::io::Read::read_to_end(&mut file, &mut bytes)?;
+            Ok((meta, file, Some(bytes)))
+        })
+        .await
+        .map_err(|e| io_error(std::io::Error::other(e)))?;
+        let (meta, file, bytes) = opened.map_err(io_error)?;
         if !meta.is_file() {
             return Err(StorageError::NotFound(path.to_string()));
         }
+        let body: super::Body = match bytes {
+            Some(bytes) => Box::pin(std::io::Cursor::new(bytes)),
+            None => Box::pin(tokio::fs::File::from_std(file)),
+        };
         Ok(ExportStream {
             size: Some(meta.len()),
-            body: Box::pin(file),
+            body,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncReadExt;
+
+    #[tokio::test]
+    async fn small_and_large_files_read_back_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("b")).unwrap();
+        let storage = LocalStorage::new(dir.path());
+        let limit = usize::try_from(READ_AT_OPEN_BYTES).unwrap();
+        for size in [0, 10, limit, limit + 1, 3 * limit] {
+            let data: Vec<u8> = (0..size).map(|i| (i % 253) as u8).collect();
+            std::fs::write(dir.path().join("b/export"), &data).unwrap();
+            let path = StoragePath::parse("b/export").unwrap();
+            let mut stream = storage.open(&path).await.unwrap();
+            assert_eq!(stream.size, Some(size as u64));
+            let mut read = Vec::new();
+            stream.body.read_to_end(&mut read).await.unwrap();
+            assert_eq!(read, data, "size {size}");
+        }
+        let missing = StoragePath::parse("b/missing").unwrap();
+        assert!(matches!(
+            storage.open(&missing).await,
+            Err(StorageError::NotFound(_))
+        ));
+        std::fs::create_dir(dir.path().join("b/folder")).unwrap();
+        let folder = StoragePath::parse("b/folder").unwrap();
+        assert!(matches!(
+            storage.open(&folder).await,
+            Err(StorageError::NotFound(_))
+        ));
     }
 }

@@ -15,8 +15,11 @@ use tokio::io::AsyncRead;
 /// An opened export: its body as a stream, and its size when the backend knows it.
 pub struct ExportStream {
     pub size: Option<u64>,
-    pub body: Pin<Box<dyn AsyncRead + Send>>,
+    pub body: Body,
 }
+
+/// An export's bytes as they arrive.
+pub type Body = Pin<Box<dyn AsyncRead + Send>>;
 
 /// Why an export could not be opened or read.
 #[derive(Debug, thiserror::Error)]

@@ -5,6 +5,7 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 use fullpass::ingest::{
     Cancelled, Conversation, ExportStats, IngestError, Limits, Progress, Sink, read_export,
+    read_export_in_memory,
 };
 use std::io::{Cursor, Write};
 use std::path::PathBuf;
@@ -32,13 +33,43 @@ impl Sink for Collect {
     }
 }
 
+/// Reads `bytes` the streaming way and, when they are small, also the in-memory
+/// way, and checks that both give the same conversations, stats or error.
 pub fn read_with(
     bytes: &[u8],
     limits: &Limits,
 ) -> Result<(Vec<Conversation>, ExportStats), IngestError> {
     let mut sink = Collect::default();
-    let stats = read_export(Cursor::new(bytes), limits, &mut sink)?;
-    Ok((sink.conversations, stats))
+    let streamed =
+        read_export(Cursor::new(bytes), limits, &mut sink).map(|stats| (sink.conversations, stats));
+    if bytes.len() <= 4 << 20 {
+        let mut sink = Collect::default();
+        let in_memory = read_export_in_memory(bytes, limits, &mut sink)
+            .map(|stats| (sink.conversations, stats));
+        assert_same_reading(&streamed, &in_memory);
+    }
+    streamed
+}
+
+type Reading = Result<(Vec<Conversation>, ExportStats), IngestError>;
+
+fn assert_same_reading(streamed: &Reading, in_memory: &Reading) {
+    match (streamed, in_memory) {
+        (Ok((c1, s1)), Ok((c2, s2))) => {
+            assert_eq!(c1, c2, "the in-memory read found other conversations");
+            assert_eq!(
+                serde_json::to_value(s1).unwrap(),
+                serde_json::to_value(s2).unwrap(),
+                "the in-memory read counted otherwise"
+            );
+        }
+        (Err(e1), Err(e2)) => assert_eq!(e1.to_string(), e2.to_string()),
+        (a, b) => panic!(
+            "streamed and in-memory reads disagree: {:?} vs {:?}",
+            a.as_ref().map(|r| r.0.len()),
+            b.as_ref().map(|r| r.0.len())
+        ),
+    }
 }
 
 pub fn read(bytes: &[u8]) -> Result<(Vec<Conversation>, ExportStats), IngestError> {
