@@ -3,7 +3,7 @@
 
 use crate::config::ListenMode;
 use crate::db::queue::ClaimedJob;
-use crate::db::{self, Database, DbConfig, DbError, Listener, Notification};
+use crate::db::{self, CompletionWriter, Database, DbConfig, DbError, Listener, Notification};
 use crate::http::{HttpServer, HttpState, Readiness};
 use crate::telemetry;
 use crate::worker::{self, JobOutcome, JobSettings};
@@ -58,7 +58,8 @@ pub async fn run(settings: DaemonSettings, shutdown: CancellationToken) -> Resul
             info!(migration = %name, "applied migration");
         }
     }
-    let pool = settings.db.pool(settings.concurrency + 2)?;
+    // One connection per running job, plus claiming, the sweep and the completion writer.
+    let pool = settings.db.pool(settings.concurrency + 3)?;
     // Fail fast on a bad URL or password rather than logging forever.
     drop(pool.get().await?);
 
@@ -94,8 +95,13 @@ pub async fn run(settings: DaemonSettings, shutdown: CancellationToken) -> Resul
         "fullpass is running"
     );
 
-    let job_settings = Arc::new(settings.job.clone());
     let release = CancellationToken::new();
+    let context = JobContext {
+        settings: Arc::new(settings.job.clone()),
+        pool: pool.clone(),
+        completions: CompletionWriter::spawn(pool.clone()),
+        release: release.clone(),
+    };
     let permits = Arc::new(Semaphore::new(settings.concurrency));
     let mut jobs = JoinSet::new();
     let mut sweep = tokio::time::interval(settings.sweep_interval);
@@ -120,18 +126,9 @@ pub async fn run(settings: DaemonSettings, shutdown: CancellationToken) -> Resul
                     None => std::future::pending().await,
                 }
             } => trailing = None,
-            _ = sweep.tick() => rescue(&pool, job_settings.max_attempts).await,
+            _ = sweep.tick() => rescue(&pool, context.settings.max_attempts).await,
         }
-        fill(
-            &settings,
-            &pool,
-            &permits,
-            &mut jobs,
-            &job_settings,
-            &release,
-            &wake,
-        )
-        .await;
+        fill(&settings, &context, &permits, &mut jobs, &wake).await;
     }
 
     readiness.set_stopping();
@@ -156,13 +153,12 @@ fn log_join(done: Result<(), tokio::task::JoinError>) {
 /// a time.
 async fn fill(
     settings: &DaemonSettings,
-    pool: &Database,
+    context: &JobContext,
     permits: &Arc<Semaphore>,
     jobs: &mut JoinSet<()>,
-    job_settings: &Arc<JobSettings>,
-    release: &CancellationToken,
     wake: &Wake,
 ) {
+    let pool = &context.pool;
     loop {
         // Only this loop takes permits, so every free one can be taken below.
         let free = permits.available_permits();
@@ -178,9 +174,13 @@ async fn fill(
             }
         };
         let limit = i64::try_from(free).unwrap_or(1);
-        let claimed =
-            db::queue::claim_next(&**claiming, &settings.worker_id, job_settings.lease, limit)
-                .await;
+        let claimed = db::queue::claim_next(
+            &**claiming,
+            &settings.worker_id,
+            context.settings.lease,
+            limit,
+        )
+        .await;
         let claimed = match claimed {
             Ok(rows) => rows,
             Err(e) => {
@@ -215,7 +215,7 @@ async fn fill(
                 warn!(user_id = %job.user_id, "no free slot for a claimed job; its lease will expire");
                 continue;
             };
-            spawn_job(jobs, job, conn, permit, job_settings, pool, release);
+            spawn_job(jobs, job, conn, permit, context);
         }
         if !more {
             return;
@@ -223,25 +223,39 @@ async fn fill(
     }
 }
 
+/// What every job the dispatcher starts shares.
+#[derive(Clone)]
+struct JobContext {
+    settings: Arc<JobSettings>,
+    pool: Database,
+    completions: CompletionWriter,
+    /// Cancelled when shutdown's grace period is over: give the rows back.
+    release: CancellationToken,
+}
+
 fn spawn_job(
     jobs: &mut JoinSet<()>,
     job: ClaimedJob,
     conn: deadpool_postgres::Object,
     permit: OwnedSemaphorePermit,
-    job_settings: &Arc<JobSettings>,
-    pool: &Database,
-    release: &CancellationToken,
+    context: &JobContext,
 ) {
     let span =
         info_span!("job", user_id = %job.user_id, attempt = job.attempt, job_id = %job.token);
-    let (job_settings, pool, release) = (job_settings.clone(), pool.clone(), release.clone());
+    let JobContext {
+        settings: job_settings,
+        pool,
+        completions,
+        release,
+    } = context.clone();
     jobs.spawn(
         async move {
             let _permit = permit;
             metrics::gauge!(telemetry::JOBS_IN_FLIGHT).increment(1.0);
             let started = Instant::now();
             info!(storage_path = %job.storage_path, "claimed");
-            let outcome = worker::run_job(&job_settings, &pool, &conn, &job, &release).await;
+            let outcome =
+                worker::run_job(&job_settings, &pool, &conn, &completions, &job, &release).await;
             metrics::histogram!(telemetry::JOB_DURATION).record(started.elapsed().as_secs_f64());
             metrics::gauge!(telemetry::JOBS_IN_FLIGHT).decrement(1.0);
             let counter = match outcome {

@@ -38,6 +38,8 @@ pub const JOBS_IN_FLIGHT: &str = "fullpass_jobs_in_flight";
 pub const JOB_DURATION: &str = "fullpass_job_duration_seconds";
 /// From the NOTIFY arriving to the row being claimed.
 pub const CLAIM_LATENCY: &str = "fullpass_claim_latency_seconds";
+/// Results written by one statement of the completion writer.
+pub const COMPLETION_BATCH: &str = "fullpass_completion_batch_size";
 /// Queue rows by status (label `status`), read from the database every refresh.
 pub const ROWS: &str = "fullpass_rows";
 /// Pending rows that may be claimed now.
@@ -53,6 +55,7 @@ const JOB_DURATION_BUCKETS: &[f64] = &[
 const CLAIM_LATENCY_BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
+const COMPLETION_BATCH_BUCKETS: &[f64] = &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0];
 
 /// A problem setting up logs or metrics.
 #[derive(Debug, thiserror::Error)]
@@ -150,6 +153,11 @@ pub fn describe_metrics() {
         Unit::Seconds,
         "Time from a NOTIFY arriving to its row being claimed."
     );
+    describe_histogram!(
+        COMPLETION_BATCH,
+        Unit::Count,
+        "Job results written together by one statement (and one commit)."
+    );
 }
 
 /// Installs the process-wide Prometheus recorder (once; later calls return the
@@ -165,6 +173,12 @@ pub fn install_metrics() -> Result<PrometheusHandle, TelemetryError> {
             b.set_buckets_for_metric(
                 Matcher::Full(CLAIM_LATENCY.to_owned()),
                 CLAIM_LATENCY_BUCKETS,
+            )
+        })
+        .and_then(|b| {
+            b.set_buckets_for_metric(
+                Matcher::Full(COMPLETION_BATCH.to_owned()),
+                COMPLETION_BATCH_BUCKETS,
             )
         })
         .map_err(|e| TelemetryError::Metrics(e.to_string()))?;

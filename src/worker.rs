@@ -3,13 +3,13 @@
 //! the row — always fenced by the claim token.
 
 use crate::db::queue::{self, ClaimedJob};
-use crate::db::{Database, DbError};
+use crate::db::{CompletionWriter, Database, DbError};
 use crate::extract::ExtractSettings;
 use crate::ingest::{Cancelled, IngestError, Limits, Progress};
 use crate::llm::{Checkpoints, LlmError, LlmExtractor, LlmUsage};
 use crate::memory;
-use crate::pass::{self, PassOutput};
-use crate::storage::{Storage, StorageError};
+use crate::pass::{self, IN_MEMORY_EXPORT_BYTES, PassOutput};
+use crate::storage::{self, Storage, StorageError};
 use crate::telemetry;
 use rand::RngExt;
 use std::sync::Arc;
@@ -143,6 +143,7 @@ pub async fn run_job(
     settings: &JobSettings,
     db: &Database,
     conn: &tokio_postgres::Client,
+    completions: &CompletionWriter,
     job: &ClaimedJob,
     release: &CancellationToken,
 ) -> JobOutcome {
@@ -237,11 +238,14 @@ pub async fn run_job(
             metrics::counter!(telemetry::BYTES_PROCESSED).increment(output.stats.compressed_bytes);
             metrics::counter!(telemetry::CONVERSATIONS_PROCESSED)
                 .increment(output.stats.conversations);
-            let written = write_with_retry(db, conn, "completing", |c| {
-                let (md, facts, stats) = (&md, &facts, &stats);
-                async move { queue::complete(&*c, job, md, facts, stats).await }
-            })
-            .await;
+            let completion = queue::Completion {
+                user_id: job.user_id,
+                token: job.token,
+                memory_md: md,
+                memory_facts: facts,
+                stats,
+            };
+            let written = complete_with_retry(completions, completion).await;
             match written {
                 Some(true) => {
                     if output.llm_usage.is_some() {
@@ -375,32 +379,65 @@ where
     F: FnMut(Conn<'a>) -> Fut,
     Fut: std::future::Future<Output = Result<bool, DbError>>,
 {
-    let mut delay = Duration::from_millis(200);
-    for attempt in 0..6 {
+    let mut pause = RetryPause::default();
+    for attempt in 0..WRITE_TRIES {
         let c = if attempt == 0 && !conn.is_closed() {
             Conn::Job(conn)
         } else {
             match db.get().await {
                 Ok(o) => Conn::Pooled(Box::new(o)),
                 Err(e) => {
-                    warn!(error = %e, "{what}: no database connection");
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(Duration::from_secs(5));
+                    pause.after(what, &e).await;
                     continue;
                 }
             }
         };
         match write(c).await {
             Ok(done) => return Some(done),
-            Err(e) => {
-                metrics::counter!(telemetry::DB_ERRORS, "kind" => "write").increment(1);
-                warn!(error = %e, "{what} failed; trying again");
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(5));
-            }
+            Err(e) => pause.after(what, &e).await,
         }
     }
     None
+}
+
+/// Writes a result through the completion writer, retried like [`write_with_retry`].
+async fn complete_with_retry(
+    completions: &CompletionWriter,
+    completion: queue::Completion,
+) -> Option<bool> {
+    let mut pause = RetryPause::default();
+    for _ in 0..WRITE_TRIES {
+        match completions.complete(completion.clone()).await {
+            Ok(done) => return Some(done),
+            Err(e) => pause.after("completing", &e).await,
+        }
+    }
+    None
+}
+
+/// Tries of a final write before the job is left to its lease.
+const WRITE_TRIES: u32 = 6;
+
+/// The growing pause between tries of a final write.
+struct RetryPause {
+    delay: Duration,
+}
+
+impl Default for RetryPause {
+    fn default() -> Self {
+        RetryPause {
+            delay: Duration::from_millis(200),
+        }
+    }
+}
+
+impl RetryPause {
+    async fn after(&mut self, what: &str, error: &DbError) {
+        metrics::counter!(telemetry::DB_ERRORS, "kind" => "write").increment(1);
+        warn!(error = %error, "{what} failed; trying again");
+        tokio::time::sleep(self.delay).await;
+        self.delay = (self.delay * 2).min(Duration::from_secs(5));
+    }
 }
 
 /// What a job extracted, whichever extractor ran.
@@ -431,14 +468,29 @@ async fn process(
     progress
         .bytes_total
         .store(stream.size.unwrap_or(0), Ordering::Relaxed);
+    let limits = settings.limits;
+    let body = if settings.llm.is_none() && stream.size.is_none_or(|n| n <= IN_MEMORY_EXPORT_BYTES)
+    {
+        match read_if_small(stream.body).await? {
+            ExportBody::InMemory(bytes) => {
+                let extract = settings.extract.clone();
+                let handle = tokio::task::spawn_blocking(move || {
+                    pass::run_in_memory(&bytes, &limits, &extract, |_| Ok(()))
+                });
+                return finish_pass(handle.await);
+            }
+            ExportBody::Streaming(body) => body,
+        }
+    } else {
+        stream.body
+    };
     let reader = std::io::BufReader::with_capacity(
         256 * 1024,
         StoppableReader {
-            inner: tokio_util::io::SyncIoBridge::new(stream.body),
+            inner: tokio_util::io::SyncIoBridge::new(body),
             stop: stop.clone(),
         },
     );
-    let limits = settings.limits;
     let on_progress = move |p: &Progress| {
         progress.bytes_read.store(p.bytes_read, Ordering::Relaxed);
         progress
@@ -474,7 +526,13 @@ async fn process(
     let extract = settings.extract.clone();
     let handle =
         tokio::task::spawn_blocking(move || pass::run(reader, &limits, &extract, on_progress));
-    match handle.await {
+    finish_pass(handle.await)
+}
+
+fn finish_pass(
+    joined: Result<Result<PassOutput, IngestError>, tokio::task::JoinError>,
+) -> Result<Extracted, JobError> {
+    match joined {
         Ok(Ok(PassOutput { facts, stats })) => Ok(Extracted {
             facts,
             stats,
@@ -483,6 +541,34 @@ async fn process(
         Ok(Err(e)) => Err(e.into()),
         Err(e) => Err(JobError::Crashed(e.to_string())),
     }
+}
+
+/// An export either read whole (small enough for [`pass::run_in_memory`]) or
+/// still to be streamed (what was already read comes first).
+enum ExportBody {
+    InMemory(Vec<u8>),
+    Streaming(storage::Body),
+}
+
+/// Reads the export whole if it ends within [`IN_MEMORY_EXPORT_BYTES`], whatever
+/// size storage announced.
+async fn read_if_small(mut body: storage::Body) -> Result<ExportBody, JobError> {
+    use tokio::io::AsyncReadExt;
+    let mut head = Vec::new();
+    if let Err(source) = (&mut body)
+        .take(IN_MEMORY_EXPORT_BYTES + 1)
+        .read_to_end(&mut head)
+        .await
+    {
+        let offset = head.len() as u64;
+        return Err(IngestError::Source { offset, source }.into());
+    }
+    if head.len() as u64 <= IN_MEMORY_EXPORT_BYTES {
+        return Ok(ExportBody::InMemory(head));
+    }
+    Ok(ExportBody::Streaming(Box::pin(
+        std::io::Cursor::new(head).chain(body),
+    )))
 }
 
 /// Best effort: a short POST that never blocks or fails the job.
@@ -513,4 +599,53 @@ fn spawn_alert(url: String, job: &ClaimedJob, error: &str) {
             Err(e) => warn!(error = %e, "alert webhook unreachable"),
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncReadExt;
+
+    fn pattern(n: usize) -> Vec<u8> {
+        (0..n).map(|i| (i % 251) as u8).collect()
+    }
+
+    async fn body_of(export: ExportBody) -> (bool, Vec<u8>) {
+        match export {
+            ExportBody::InMemory(b) => (true, b),
+            ExportBody::Streaming(mut body) => {
+                let mut all = Vec::new();
+                body.read_to_end(&mut all).await.unwrap();
+                (false, all)
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn small_exports_are_read_whole_and_larger_ones_stream_from_their_first_byte() {
+        let limit = usize::try_from(IN_MEMORY_EXPORT_BYTES).unwrap();
+        for (size, whole) in [(0, true), (3_000, true), (limit, true), (limit + 1, false)] {
+            let data = pattern(size);
+            let read = read_if_small(Box::pin(std::io::Cursor::new(data.clone())))
+                .await
+                .unwrap();
+            assert_eq!(body_of(read).await, (whole, data), "size {size}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failure_while_reading_a_small_export_is_a_transient_source_error() {
+        let failing = tokio_util::io::StreamReader::new(futures_util::stream::iter(vec![
+            Ok(bytes::Bytes::from(vec![1u8; 100])),
+            Err(std::io::Error::other("connection reset")),
+        ]));
+        let Err(error) = read_if_small(Box::pin(failing)).await else {
+            panic!("a failing body was read");
+        };
+        assert!(error.is_transient());
+        assert_eq!(
+            error.to_string(),
+            "reading the export failed after 100 bytes: connection reset"
+        );
+    }
 }

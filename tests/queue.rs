@@ -25,6 +25,55 @@ async fn claims_are_exclusive_and_skip_rows_without_a_path() {
 }
 
 #[tokio::test]
+async fn one_statement_completes_many_jobs_and_skips_stale_claims() {
+    let db = migrated().await;
+    let c = db.client().await;
+    let a = insert_profile(&c, Some("b/a"), Some("pending")).await;
+    let b = insert_profile(&c, Some("b/b"), Some("pending")).await;
+    let gone = insert_profile(&c, Some("b/c"), Some("pending")).await;
+    let jobs = queue::claim_next(&c, "w", LEASE, 10).await.unwrap();
+    assert_eq!(jobs.len(), 3);
+    let job = |id| jobs.iter().find(|j| j.user_id == id).unwrap().clone();
+    // An operator takes one row away while it runs: its claim is void.
+    c.execute(
+        "update user_profiles set full_pass_status = 'failed' where user_id = $1",
+        &[&gone],
+    )
+    .await
+    .unwrap();
+    // A stale token for `a` (from an earlier claim) rides in the same batch.
+    let mut stale = job(a);
+    stale.token = uuid::Uuid::new_v4();
+    let completion = |j: &queue::ClaimedJob, md: &str| queue::Completion {
+        user_id: j.user_id,
+        token: j.token,
+        memory_md: md.to_owned(),
+        memory_facts: json!([{"fact": md}]),
+        stats: json!({"conversations": 1}),
+    };
+    let batch = [
+        completion(&stale, "stale"),
+        completion(&job(a), "- a"),
+        completion(&job(b), "- b"),
+        completion(&job(gone), "- gone"),
+    ];
+    let mut written = queue::complete_all(&c, &batch).await.unwrap();
+    written.sort();
+    let mut expected = vec![job(a).token, job(b).token];
+    expected.sort();
+    assert_eq!(written, expected);
+    for (id, md) in [(a, "- a"), (b, "- b")] {
+        let r = row(&c, id).await;
+        assert_eq!(r.status.as_deref(), Some("complete"));
+        assert_eq!(r.memory_md.as_deref(), Some(md));
+        assert_eq!(r.memory_facts, Some(json!([{"fact": md}])));
+        assert_eq!(r.stats, Some(json!({"conversations": 1})));
+    }
+    let r = row(&c, gone).await;
+    assert_eq!((r.status.as_deref(), r.memory_md), (Some("failed"), None));
+}
+
+#[tokio::test]
 async fn completion_is_fenced_by_the_claim_token() {
     let db = migrated().await;
     let c = db.client().await;

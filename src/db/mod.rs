@@ -1,15 +1,19 @@
 //! Everything fullpass says to PostgreSQL: connections, migrations, the queue's
 //! statements and the notification listener.
 
+mod completions;
 mod connect;
 mod listener;
 mod migrate;
 pub mod queue;
 pub mod tls;
 
+pub use completions::CompletionWriter;
 pub use connect::{Database, DbConfig, url_with_dbname};
 pub use listener::{Listener, Notification};
 pub use migrate::migrate;
+
+use std::sync::Arc;
 
 /// The channel the trigger notifies on; the payload is the row's `user_id`.
 pub const CHANNEL: &str = "fullpass_jobs";
@@ -39,6 +43,11 @@ pub enum DbError {
     },
     #[error("migrations failed: {0}")]
     Migration(String),
+    /// A batched write failed; every job in the batch sees the same error.
+    #[error(transparent)]
+    Batch(Arc<DbError>),
+    #[error("the completion writer has stopped")]
+    WriterStopped,
 }
 
 /// tokio-postgres prints only its own summary ("db error", "error connecting to

@@ -93,19 +93,59 @@ pub async fn renew(
     Ok(n == 1)
 }
 
-const COMPLETE: &str = "
-update public.user_profiles
+/// A finished job's result, written by [`complete_all`].
+#[derive(Debug, Clone)]
+pub struct Completion {
+    pub user_id: Uuid,
+    pub token: Uuid,
+    pub memory_md: String,
+    pub memory_facts: serde_json::Value,
+    pub stats: serde_json::Value,
+}
+
+const COMPLETE_ALL: &str = "
+update public.user_profiles p
    set full_pass_status = 'complete',
-       memory_md = $3,
-       memory_facts = $4,
-       full_pass_stats = $5,
+       memory_md = r.memory_md,
+       memory_facts = r.memory_facts,
+       full_pass_stats = r.stats,
        full_pass_completed_at = now(),
        full_pass_error = null,
        full_pass_not_before = null,
        full_pass_progress = null
- where user_id = $1 and full_pass_claim_token = $2 and full_pass_status = 'processing'";
+  from unnest($1::uuid[], $2::uuid[], $3::text[], $4::jsonb[], $5::jsonb[])
+       as r(user_id, token, memory_md, memory_facts, stats)
+ where p.user_id = r.user_id and p.full_pass_claim_token = r.token
+   and p.full_pass_status = 'processing'
+returning r.token";
 
-/// Writes the result and marks the row complete. `false`: the claim was lost and nothing was written.
+/// Writes the results of several jobs and marks their rows complete: one
+/// statement, one commit. Returns the claim tokens whose rows were written; a
+/// job whose token is missing lost its claim and nothing of it was written.
+pub async fn complete_all(
+    client: &impl GenericClient,
+    completions: &[Completion],
+) -> Result<Vec<Uuid>, DbError> {
+    let user_ids: Vec<Uuid> = completions.iter().map(|c| c.user_id).collect();
+    let tokens: Vec<Uuid> = completions.iter().map(|c| c.token).collect();
+    let memory_md: Vec<&str> = completions.iter().map(|c| c.memory_md.as_str()).collect();
+    let memory_facts: Vec<&serde_json::Value> =
+        completions.iter().map(|c| &c.memory_facts).collect();
+    let stats: Vec<&serde_json::Value> = completions.iter().map(|c| &c.stats).collect();
+    let rows = client
+        .query(
+            COMPLETE_ALL,
+            &[&user_ids, &tokens, &memory_md, &memory_facts, &stats],
+        )
+        .await
+        .map_err(DbError::pg("completing jobs"))?;
+    rows.iter()
+        .map(|row| row.try_get(0).map_err(DbError::pg("reading a completion")))
+        .collect()
+}
+
+/// Writes one job's result and marks the row complete. `false`: the claim was
+/// lost and nothing was written.
 pub async fn complete(
     client: &impl GenericClient,
     job: &ClaimedJob,
@@ -113,14 +153,15 @@ pub async fn complete(
     memory_facts: &serde_json::Value,
     stats: &serde_json::Value,
 ) -> Result<bool, DbError> {
-    let n = client
-        .execute(
-            COMPLETE,
-            &[&job.user_id, &job.token, &memory_md, &memory_facts, &stats],
-        )
-        .await
-        .map_err(DbError::pg("completing a job"))?;
-    Ok(n == 1)
+    let completion = Completion {
+        user_id: job.user_id,
+        token: job.token,
+        memory_md: memory_md.to_owned(),
+        memory_facts: memory_facts.clone(),
+        stats: stats.clone(),
+    };
+    let written = complete_all(client, std::slice::from_ref(&completion)).await?;
+    Ok(written.contains(&job.token))
 }
 
 const FAIL: &str = "
