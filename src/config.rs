@@ -190,6 +190,12 @@ pub struct ProcessingArgs {
     #[arg(long, env = "FULLPASS_MAX_DECOMPRESSED_BYTES", default_value = "64GiB", value_parser = parse_bytes)]
     pub max_decompressed_bytes: u64,
 
+    /// Largest single conversation accepted, as JSON. One conversation is held
+    /// in memory whole (its tree must be read before its branch can be chosen),
+    /// at 2 to 3 times this size.
+    #[arg(long, env = "FULLPASS_MAX_CONVERSATION_BYTES", default_value = "256MiB", value_parser = parse_bytes)]
+    pub max_conversation_bytes: u64,
+
     /// Most bullet lines in MEMORY.
     #[arg(long, env = "FULLPASS_MEMORY_MAX_LINES", default_value_t = 150)]
     pub memory_max_lines: usize,
@@ -218,6 +224,10 @@ impl ProcessingArgs {
                 self.max_decompressed_bytes.to_string(),
             ),
             (
+                "FULLPASS_MAX_CONVERSATION_BYTES",
+                self.max_conversation_bytes.to_string(),
+            ),
+            (
                 "FULLPASS_MEMORY_MAX_LINES",
                 self.memory_max_lines.to_string(),
             ),
@@ -236,7 +246,7 @@ impl ProcessingArgs {
         Limits {
             max_compressed_bytes: self.max_export_bytes,
             max_decompressed_bytes: self.max_decompressed_bytes,
-            ..Limits::default()
+            max_conversation_bytes: self.max_conversation_bytes,
         }
     }
 

@@ -88,3 +88,25 @@ fn generated_export_inspected_through_the_binary() {
     assert_eq!(stats["user_messages"], user_messages);
     assert_eq!(summary["user_messages"], user_messages);
 }
+
+#[test]
+fn the_conversation_size_limit_is_a_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("export.json");
+    let long = "x".repeat(4000);
+    let json = format!(
+        r#"[{{"title": "Long", "chat_messages": [{{"sender": "human", "text": "{long}"}}]}}]"#
+    );
+    std::fs::write(&file, json).unwrap();
+    assert!(fullpass(&["process", path(&file)]).status.success());
+    let out = fullpass(&["process", "--max-conversation-bytes", "2KiB", path(&file)]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(
+        stderr,
+        format!(
+            "fullpass: {}: conversations.json: the conversation starting at byte 1 is larger than the limit of 2048 bytes\n",
+            file.display()
+        )
+    );
+}
