@@ -169,7 +169,14 @@ impl<'de> Deserialize<'de> for Flag {
 pub(crate) struct Timestamp(pub Option<DateTime<Utc>>);
 
 impl Timestamp {
+    /// Unix seconds. A number too large to be seconds (past the year 5000) but
+    /// right for milliseconds, as some tools write them, is read as milliseconds.
     fn from_seconds(seconds: f64) -> Timestamp {
+        let seconds = if seconds > 1.0e11 && seconds <= 1.0e14 {
+            seconds / 1000.0
+        } else {
+            seconds
+        };
         if !(0.0..=1.0e11).contains(&seconds) {
             return Timestamp(None);
         }
@@ -425,4 +432,30 @@ pub(crate) struct ClaudeAttachment<'a> {
     pub file_name: Text<'a>,
     #[serde(borrow, default)]
     pub extracted_content: Text<'a>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(json: &str) -> Option<String> {
+        serde_json::from_str::<Timestamp>(json)
+            .unwrap()
+            .0
+            .map(|t| t.to_rfc3339())
+    }
+
+    #[test]
+    fn timestamps_in_seconds_milliseconds_and_text() {
+        let noon = Some("2024-06-01T12:00:00+00:00".to_owned());
+        assert_eq!(read("1717243200"), noon);
+        assert_eq!(read("1717243200.0"), noon);
+        assert_eq!(read("1717243200000"), noon, "milliseconds");
+        assert_eq!(read(r#""2024-06-01T12:00:00Z""#), noon);
+        assert_eq!(read(r#""1717243200""#), noon);
+        assert_eq!(read("-5"), None);
+        assert_eq!(read("1e20"), None);
+        assert_eq!(read("null"), None);
+        assert_eq!(read(r#""soon""#), None);
+    }
 }
