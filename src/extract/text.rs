@@ -7,6 +7,9 @@
 //! passages are taken out; quoted passages are returned aside, since a user quoting
 //! their *own* bio or self-introduction is still talking about themselves.
 
+use std::borrow::Cow;
+use std::ops::Range;
+
 /// A message reduced to the user's own words.
 #[derive(Debug, Default)]
 pub struct OwnWords {
@@ -28,17 +31,24 @@ pub fn own_words(raw: &str) -> OwnWords {
     split_quotes(&text)
 }
 
-/// Curly quotes and apostrophes to ASCII, odd spaces to plain ones.
-fn normalise_characters(raw: &str) -> String {
-    raw.chars()
-        .map(|c| match c {
-            '\u{2018}' | '\u{2019}' | '\u{02bc}' | '`' => '\'',
-            '\u{201c}' | '\u{201d}' | '\u{201e}' | '\u{00ab}' | '\u{00bb}' => '"',
-            '\u{00a0}' | '\u{2009}' | '\u{202f}' => ' ',
-            '\r' => '\n',
-            other => other,
-        })
-        .collect()
+/// Curly quotes and apostrophes to ASCII, odd spaces to plain ones. Most text has
+/// none of them and is returned as it is.
+fn normalise_characters(raw: &str) -> Cow<'_, str> {
+    if raw.contains(|c| normalised(c) != c) {
+        Cow::Owned(raw.chars().map(normalised).collect())
+    } else {
+        Cow::Borrowed(raw)
+    }
+}
+
+fn normalised(c: char) -> char {
+    match c {
+        '\u{2018}' | '\u{2019}' | '\u{02bc}' | '`' => '\'',
+        '\u{201c}' | '\u{201d}' | '\u{201e}' | '\u{00ab}' | '\u{00bb}' => '"',
+        '\u{00a0}' | '\u{2009}' | '\u{202f}' => ' ',
+        '\r' => '\n',
+        other => other,
+    }
 }
 
 /// Drops ``` fenced blocks (an unclosed fence runs to the end).
@@ -310,22 +320,26 @@ fn is_emoji(c: char) -> bool {
 /// paste without punctuation) would make that quadratic.
 const MAX_TOKENS: usize = 160;
 
-/// One word or punctuation mark of a sentence.
+/// Where one token of a [`Sentence`] is kept: its text as written in `written`, its
+/// lowercase form in `norm`.
 #[derive(Debug, Clone)]
-pub struct Token {
-    /// As written (for names and places).
-    pub text: String,
-    /// Lowercase, contractions expanded ("I'm" → "i", "am").
-    pub lower: String,
+struct TokenSpan {
+    text: Range<usize>,
+    lower: Range<usize>,
 }
 
 /// A sentence as tokens, plus `norm`: the lowercase tokens joined by single spaces,
 /// which the rules' patterns run on.
+///
+/// Every token is a pair of slices (as written, lowercase: "I'm" → "i", "am"), kept
+/// in two buffers rather than as two strings each: a pass parses every sentence of
+/// an export, and most are dropped at once.
 #[derive(Debug, Clone)]
 pub struct Sentence {
-    pub tokens: Vec<Token>,
+    /// The tokens as written (for names and places), back to back.
+    written: String,
+    spans: Vec<TokenSpan>,
     pub norm: String,
-    starts: Vec<usize>,
     /// No capital letter anywhere except "I": this writer's names may be lowercase.
     pub all_lowercase: bool,
 }
@@ -333,49 +347,102 @@ pub struct Sentence {
 impl Sentence {
     pub fn parse(text: &str) -> Sentence {
         let text = normalise_characters(text);
-        let mut tokens = Vec::new();
-        for raw in raw_tokens(&text) {
-            expand(&raw, &mut tokens);
-            if tokens.len() >= MAX_TOKENS {
+        let mut sentence = Sentence {
+            written: String::with_capacity(text.len()),
+            spans: Vec::new(),
+            norm: String::with_capacity(text.len() + 8),
+            // Someone who capitalises "I" capitalises names too; only a writer with no
+            // capital letters at all gets lowercase names and places read as such.
+            all_lowercase: !has_uppercase(&text),
+        };
+        for raw in RawTokens::new(&text) {
+            sentence.expand(raw);
+            if sentence.spans.len() >= MAX_TOKENS {
                 break;
             }
         }
-        let mut norm = String::new();
-        let mut starts = Vec::with_capacity(tokens.len());
-        for t in &tokens {
-            if !norm.is_empty() {
-                norm.push(' ');
+        sentence
+    }
+
+    /// Pushes the tokens for one raw word, expanding contractions and splitting "'s".
+    fn expand(&mut self, raw: &str) {
+        let raw = raw.trim_end_matches('\'');
+        let before = self.norm.len();
+        let lower = self.push_lower(raw);
+        if let Some(parts) = contraction(&self.norm[lower.clone()]) {
+            self.norm.truncate(before);
+            for (k, part) in parts.iter().enumerate() {
+                let text = if k == 0 && *part == "i" { "I" } else { part };
+                let lower = self.push_lower(part);
+                self.push_span(text, lower);
             }
-            starts.push(norm.len());
-            norm.push_str(&t.lower);
+            return;
         }
-        // Someone who capitalises "I" capitalises names too; only a writer with no
-        // capital letters at all gets lowercase names and places read as such.
-        let all_lowercase = !text.chars().any(char::is_uppercase);
-        Sentence {
-            tokens,
-            norm,
-            starts,
-            all_lowercase,
+        if let Some(stem) = raw.strip_suffix("'s")
+            && !stem.is_empty()
+        {
+            // The stem is lowercased alone: a word's last letter may lowercase
+            // differently at the end of a word (Greek sigma).
+            self.norm.truncate(before);
+            let lower = self.push_lower(stem);
+            self.push_span(stem, lower);
+            let lower = self.push_lower("'s");
+            self.push_span("'s", lower);
+            return;
         }
+        self.push_span(raw, lower);
+    }
+
+    /// Appends `word` lowercased to `norm` (after a space unless it is the first),
+    /// returning where it went.
+    fn push_lower(&mut self, word: &str) -> Range<usize> {
+        if !self.norm.is_empty() {
+            self.norm.push(' ');
+        }
+        let start = self.norm.len();
+        if word.is_ascii() {
+            self.norm
+                .extend(word.chars().map(|c| c.to_ascii_lowercase()));
+        } else {
+            self.norm.push_str(&word.to_lowercase());
+        }
+        start..self.norm.len()
+    }
+
+    /// Records a token written as `text` whose lowercase form is `norm[lower]`.
+    fn push_span(&mut self, text: &str, lower: Range<usize>) {
+        let start = self.written.len();
+        self.written.push_str(text);
+        self.spans.push(TokenSpan {
+            text: start..self.written.len(),
+            lower,
+        });
     }
 
     /// The index of the token starting at byte `at` of `norm`, or the first one after it.
     pub fn token_at(&self, at: usize) -> usize {
-        self.starts.partition_point(|&s| s < at)
+        self.spans.partition_point(|t| t.lower.start < at)
     }
 
     /// The byte where token `i` starts in `norm` (`norm.len()` past the end).
     pub fn byte_of(&self, i: usize) -> usize {
-        self.starts.get(i).copied().unwrap_or(self.norm.len())
+        self.spans.get(i).map_or(self.norm.len(), |t| t.lower.start)
     }
 
+    /// Token `i` lowercase, contractions expanded (`""` past the end).
     pub fn lower(&self, i: usize) -> &str {
-        self.tokens.get(i).map(|t| t.lower.as_str()).unwrap_or("")
+        self.spans
+            .get(i)
+            .and_then(|t| self.norm.get(t.lower.clone()))
+            .unwrap_or("")
     }
 
+    /// Token `i` as written (`""` past the end).
     pub fn text(&self, i: usize) -> &str {
-        self.tokens.get(i).map(|t| t.text.as_str()).unwrap_or("")
+        self.spans
+            .get(i)
+            .and_then(|t| self.written.get(t.text.clone()))
+            .unwrap_or("")
     }
 
     pub fn is_capitalised(&self, i: usize) -> bool {
@@ -390,13 +457,13 @@ impl Sentence {
     }
 
     pub fn len(&self) -> usize {
-        self.tokens.len()
+        self.spans.len()
     }
 
     /// Tokens `from..to` as written, joined with the spacing punctuation needs.
     pub fn span_text(&self, from: usize, to: usize) -> String {
         let mut out = String::new();
-        for i in from..to.min(self.tokens.len()) {
+        for i in from..to.min(self.len()) {
             let t = self.text(i);
             let no_space_before = matches!(t, "," | "." | ")" | ":" | ";" | "!" | "?" | "'s")
                 || out.ends_with('(')
@@ -411,129 +478,128 @@ impl Sentence {
     }
 }
 
-/// Words (letters, digits and the joiners people put inside them) and single
-/// punctuation marks.
-fn raw_tokens(text: &str) -> Vec<String> {
-    let chars: Vec<char> = text.chars().collect();
-    let mut out = Vec::new();
-    let mut word = String::new();
-    for (i, &c) in chars.iter().enumerate() {
-        let next = chars.get(i + 1).copied();
-        let joins = |c: char| {
-            matches!(c, '\'' | '-' | '/' | '.' | '&')
-                && !word.is_empty()
-                && next.is_some_and(char::is_alphanumeric)
-        };
-        if c.is_alphanumeric() || joins(c) || (matches!(c, '#' | '+') && !word.is_empty()) {
-            word.push(c);
-            continue;
-        }
-        if !word.is_empty() {
-            out.push(std::mem::take(&mut word));
-        }
-        if c == '.' && next.is_some_and(char::is_alphanumeric) {
-            // ".NET", ".5": a leading dot belongs to the next word.
-            word.push(c);
-            continue;
-        }
-        if matches!(
-            c,
-            ',' | ';' | ':' | '(' | ')' | '!' | '?' | '.' | '"' | '&' | '+' | '/' | '—' | '–'
-        ) || (c == '-' && next.is_some_and(char::is_whitespace))
-        {
-            out.push(c.to_string());
-        }
+/// Whether `text` has an uppercase letter.
+fn has_uppercase(text: &str) -> bool {
+    if text.is_ascii() {
+        text.bytes().any(|b| b.is_ascii_uppercase())
+    } else {
+        text.chars().any(char::is_uppercase)
     }
-    if !word.is_empty() {
-        out.push(word);
-    }
-    out
 }
 
-/// Pushes the tokens for one raw word, expanding contractions and splitting "'s".
-fn expand(raw: &str, tokens: &mut Vec<Token>) {
-    let raw = raw.trim_end_matches('\'');
-    let lower = raw.to_lowercase();
-    const CONTRACTIONS: &[(&str, &[&str])] = &[
-        ("i'm", &["i", "am"]),
-        ("im", &["i", "am"]),
-        ("i've", &["i", "have"]),
-        ("ive", &["i", "have"]),
-        ("i'd", &["i", "would"]),
-        ("i'll", &["i", "will"]),
-        ("we're", &["we", "are"]),
-        ("we've", &["we", "have"]),
-        ("we'd", &["we", "would"]),
-        ("we'll", &["we", "will"]),
-        ("you're", &["you", "are"]),
-        ("they're", &["they", "are"]),
-        ("he's", &["he", "is"]),
-        ("hes", &["he", "is"]),
-        ("she's", &["she", "is"]),
-        ("shes", &["she", "is"]),
-        ("it's", &["it", "is"]),
-        ("that's", &["that", "is"]),
-        ("thats", &["that", "is"]),
-        ("what's", &["what", "is"]),
-        ("there's", &["there", "is"]),
-        ("here's", &["here", "is"]),
-        ("who's", &["who", "is"]),
-        ("let's", &["let", "us"]),
-        ("don't", &["do", "not"]),
-        ("dont", &["do", "not"]),
-        ("doesn't", &["does", "not"]),
-        ("doesnt", &["does", "not"]),
-        ("didn't", &["did", "not"]),
-        ("didnt", &["did", "not"]),
-        ("isn't", &["is", "not"]),
-        ("aren't", &["are", "not"]),
-        ("wasn't", &["was", "not"]),
-        ("weren't", &["were", "not"]),
-        ("can't", &["can", "not"]),
-        ("cant", &["can", "not"]),
-        ("cannot", &["can", "not"]),
-        ("won't", &["will", "not"]),
-        ("wouldn't", &["would", "not"]),
-        ("shouldn't", &["should", "not"]),
-        ("couldn't", &["could", "not"]),
-        ("haven't", &["have", "not"]),
-        ("hasn't", &["has", "not"]),
-        ("hadn't", &["had", "not"]),
-        ("should've", &["should", "have"]),
-        ("would've", &["would", "have"]),
-        ("could've", &["could", "have"]),
-    ];
-    if let Some((_, parts)) = CONTRACTIONS.iter().find(|(c, _)| *c == lower) {
-        for (k, part) in parts.iter().enumerate() {
-            let text = if k == 0 && *part == "i" {
-                "I".to_owned()
-            } else {
-                (*part).to_owned()
-            };
-            tokens.push(Token {
-                text,
-                lower: (*part).to_owned(),
-            });
+/// Words (letters, digits and the joiners people put inside them) and single
+/// punctuation marks, as slices of the text.
+struct RawTokens<'a> {
+    text: &'a str,
+    chars: std::iter::Peekable<std::str::CharIndices<'a>>,
+    /// Where the word being read started.
+    word_start: Option<usize>,
+    /// A punctuation mark that ended the word just returned.
+    pending: Option<&'a str>,
+}
+
+impl<'a> RawTokens<'a> {
+    fn new(text: &'a str) -> Self {
+        RawTokens {
+            text,
+            chars: text.char_indices().peekable(),
+            word_start: None,
+            pending: None,
         }
-        return;
     }
-    if let Some(stem) = raw.strip_suffix("'s")
-        && !stem.is_empty()
-    {
-        tokens.push(Token {
-            text: stem.to_owned(),
-            lower: stem.to_lowercase(),
-        });
-        tokens.push(Token {
-            text: "'s".to_owned(),
-            lower: "'s".to_owned(),
-        });
-        return;
+}
+
+impl<'a> Iterator for RawTokens<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        if let Some(mark) = self.pending.take() {
+            return Some(mark);
+        }
+        while let Some((at, c)) = self.chars.next() {
+            let next = self.chars.peek().map(|&(_, n)| n);
+            let in_word = self.word_start.is_some();
+            let joins = matches!(c, '\'' | '-' | '/' | '.' | '&')
+                && in_word
+                && next.is_some_and(char::is_alphanumeric);
+            if c.is_alphanumeric() || joins || (matches!(c, '#' | '+') && in_word) {
+                self.word_start.get_or_insert(at);
+                continue;
+            }
+            let word = self
+                .word_start
+                .take()
+                .and_then(|start| self.text.get(start..at));
+            let mark = if c == '.' && next.is_some_and(char::is_alphanumeric) {
+                // ".NET", ".5": a leading dot belongs to the next word.
+                self.word_start = Some(at);
+                None
+            } else if matches!(
+                c,
+                ',' | ';' | ':' | '(' | ')' | '!' | '?' | '.' | '"' | '&' | '+' | '/' | '—' | '–'
+            ) || (c == '-' && next.is_some_and(char::is_whitespace))
+            {
+                self.text.get(at..at + c.len_utf8())
+            } else {
+                None
+            };
+            match (word, mark) {
+                (Some(word), mark) => {
+                    self.pending = mark;
+                    return Some(word);
+                }
+                (None, Some(mark)) => return Some(mark),
+                (None, None) => {}
+            }
+        }
+        let start = self.word_start.take()?;
+        self.text.get(start..)
     }
-    tokens.push(Token {
-        text: raw.to_owned(),
-        lower,
-    });
+}
+
+/// The words a contraction stands for ("i'm" → "i", "am").
+fn contraction(lower: &str) -> Option<&'static [&'static str]> {
+    let parts: &'static [&'static str] = match lower {
+        "i'm" | "im" => &["i", "am"],
+        "i've" | "ive" => &["i", "have"],
+        "i'd" => &["i", "would"],
+        "i'll" => &["i", "will"],
+        "we're" => &["we", "are"],
+        "we've" => &["we", "have"],
+        "we'd" => &["we", "would"],
+        "we'll" => &["we", "will"],
+        "you're" => &["you", "are"],
+        "they're" => &["they", "are"],
+        "he's" | "hes" => &["he", "is"],
+        "she's" | "shes" => &["she", "is"],
+        "it's" => &["it", "is"],
+        "that's" | "thats" => &["that", "is"],
+        "what's" => &["what", "is"],
+        "there's" => &["there", "is"],
+        "here's" => &["here", "is"],
+        "who's" => &["who", "is"],
+        "let's" => &["let", "us"],
+        "don't" | "dont" => &["do", "not"],
+        "doesn't" | "doesnt" => &["does", "not"],
+        "didn't" | "didnt" => &["did", "not"],
+        "isn't" => &["is", "not"],
+        "aren't" => &["are", "not"],
+        "wasn't" => &["was", "not"],
+        "weren't" => &["were", "not"],
+        "can't" | "cant" | "cannot" => &["can", "not"],
+        "won't" => &["will", "not"],
+        "wouldn't" => &["would", "not"],
+        "shouldn't" => &["should", "not"],
+        "couldn't" => &["could", "not"],
+        "haven't" => &["have", "not"],
+        "hasn't" => &["has", "not"],
+        "hadn't" => &["had", "not"],
+        "should've" => &["should", "have"],
+        "would've" => &["would", "have"],
+        "could've" => &["could", "have"],
+        _ => return None,
+    };
+    Some(parts)
 }
 
 #[cfg(test)]

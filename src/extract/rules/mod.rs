@@ -321,9 +321,9 @@ fn lowercase_first(text: &str) -> String {
 /// first-person word or one of a few signature and place words. Most sentences of a
 /// large export have none, and skipping them keeps a pass fast.
 fn speaks_of_self(s: &Sentence) -> bool {
-    s.tokens.iter().any(|t| {
+    (0..s.len()).any(|i| {
         matches!(
-            t.lower.as_str(),
+            s.lower(i),
             "i" | "my"
                 | "me"
                 | "we"
@@ -336,7 +336,7 @@ fn speaks_of_self(s: &Sentence) -> bool {
                 | "sign-off"
                 | "signed"
                 | "from"
-        ) || work::DEGREES.contains(&t.text.as_str())
+        ) || work::DEGREES.contains(&s.text(i))
     })
 }
 

@@ -214,10 +214,7 @@ pub fn role_from(scan: &mut Scan, i: usize, ended: bool) -> Option<Phrase> {
 
 /// The sentence has a first-person word, so "as a nurse" describes the writer.
 fn speaks_as_self(scan: &Scan) -> bool {
-    scan.s
-        .tokens
-        .iter()
-        .any(|t| matches!(t.lower.as_str(), "i" | "my" | "me"))
+    (0..scan.s.len()).any(|i| matches!(scan.s.lower(i), "i" | "my" | "me"))
 }
 
 /// Fields of work people name after "work in" or an occupation ("in fintech").
