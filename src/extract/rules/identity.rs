@@ -4,28 +4,20 @@ use super::{Category, Scan};
 use crate::extract::lexicon::DEMONYMS;
 use crate::extract::phrases::{self, is_punct};
 
-pattern!(MY_NAME = r"\bmy (?:full |real |first )?name (?:is|'s) (\S+)");
-pattern!(
-    I_AM = r"^(?:(?:hi|hello|hey|hiya|greetings|ok|okay|so)(?: there)? (?:[,!.] )?)?(?:i am|this is) (\S+)"
-);
-pattern!(
-    CALLED = r"\b(?:everyone|everybody|people|friends|folks|most people|colleagues)(?: else)? (?:\S+ ){0,2}calls? me (\S+)"
-);
-pattern!(CALL_ME = r"(?:^|, |please |you can |just )call me (\S+)");
-pattern!(GO_BY = r"\bi go by (\S+)");
-pattern!(
-    SIGN = r"\bsign(?:ed|ing)?(?: it| off| this| the (?:email|letter|message|card|note|mail|post))?(?: as| with| from)?(?: is)?(?: :)? (\S+)"
-);
-pattern!(SIGN_OFF = r"\bsign-off (?:is |as |: )?(\S+)");
-pattern!(FROM_TO = r"\bfrom (\S+) to (?:my \S+ )?(\S+)");
-pattern!(AGE = r"\bi am (\d{1,3})\b");
-pattern!(BORN_YEAR = r"\bi was born in ((?:19|20)\d\d)\b");
-pattern!(
-    PRONOUNS = r"\b(she/her|he/him|they/them|she/they|he/they|they/she|they/he|xe/xem|ze/zir|ze/hir)(?:/\S+)?\b"
-);
-pattern!(
-    BACKGROUND = r"\b(?:i am|we are both|we are all|as an?|i am half|i am proudly)(?: a| an)? (\S+)(?: (\S+))?"
-);
+patterns! {
+    MY_NAME = r"\bmy (?:full |real |first )?name (?:is|'s) (\S+)";
+    I_AM = r"^(?:(?:hi|hello|hey|hiya|greetings|ok|okay|so)(?: there)? (?:[,!.] )?)?(?:i am|this is) (\S+)";
+    CALLED = r"\b(?:everyone|everybody|people|friends|folks|most people|colleagues)(?: else)? (?:\S+ ){0,2}calls? me (\S+)";
+    CALL_ME = r"(?:^|, |please |you can |just )call me (\S+)";
+    GO_BY = r"\bi go by (\S+)";
+    SIGN = r"\bsign(?:ed|ing)?(?: it| off| this| the (?:email|letter|message|card|note|mail|post))?(?: as| with| from)?(?: is)?(?: :)? (\S+)";
+    SIGN_OFF = r"\bsign-off (?:is |as |: )?(\S+)";
+    FROM_TO = r"\bfrom (\S+) to (?:my \S+ )?(\S+)";
+    AGE = r"\bi am (\d{1,3})\b";
+    BORN_YEAR = r"\bi was born in ((?:19|20)\d\d)\b";
+    PRONOUNS = r"\b(she/her|he/him|they/them|she/they|he/they|they/she|they/he|xe/xem|ze/zir|ze/hir)(?:/\S+)?\b";
+    BACKGROUND = r"\b(?:i am|we are both|we are all|as an?|i am half|i am proudly)(?: a| an)? (\S+)(?: (\S+))?";
+}
 
 pub fn find(scan: &mut Scan) {
     names(scan);

@@ -6,84 +6,38 @@ use crate::extract::guards::Polarity;
 use crate::extract::lexicon::{HOBBIES, TOOLS};
 use crate::extract::phrases::{self, is_punct};
 
-pattern!(
-    PLAY = r"\bi (?:also |still |mostly |regularly |usually )?(play|have played|have been playing|used to play|love playing|enjoy playing|started playing|am playing|play a lot of)\b(?: (?:the|some|in|a lot of|competitive|amateur|club|pickup|pick-up)\b)*"
-);
-pattern!(
-    INTO = r"\bi am (?:really |super |very |quite |totally |so |also |kind of |kinda )?(?:into|obsessed with|passionate about|keen on|hooked on|addicted to|a big fan of|a huge fan of|crazy about|mad about)\b"
-);
-pattern!(
-    LEARNING_TO = r"\bi am (?:also |slowly |finally )?(?:learning|teaching myself) (?:how )?to (surf|swim|sail|ski|snowboard|skate|knit|crochet|sew|paint|draw|code|program|play|dance|sing|cook|bake|climb|ride|drive|fly|dive|row|box|juggle|skateboard|kitesurf|windsurf)\b"
-);
-pattern!(
-    JOINED_CLUB = r"\bi (?:just |recently |also )?(?:joined|am in|am a member of|belong to|go to|attend|sing in|play in) (?:a|the|my|our|a local|the local) ((?:\S+ ){0,2}?)(club|choir|band|orchestra|society|league|group|troupe|ensemble)\b"
-);
-pattern!(
-    TEMPERAMENT = r"\bi am (?:a |an )?(?:total |real |such a |definitely a |more of an? |very much an? )?(night owl|early bird|morning person|evening person|introvert|extrovert|ambivert)\b"
-);
-pattern!(ENJOY = r"\bi (?:really |absolutely |also )?(?:love|enjoy|like)\b");
-pattern!(BEEN_DOING = r"\b(?:i have been|i have|i had been) (?:\S+ )?(\S+ing)\b");
-pattern!(
-    TOOK_UP = r"\bi (?:have |had )?(?:also )?(?:kept up|took up|picked up|got into|am getting back into|got back into|am back into|do|practice|practise|go|started|have started|have been doing|have been practicing|have been practising|am doing)\b(?: (?:some|a lot of|a bit of|basically|regular|weekly)\b)*"
-);
-pattern!(
-    MY_THING = r"\b(\S+(?: \S+)?) (?:has been|is|was) (?:my|a big|my big|my favourite|my favorite) (?:thing|hobby|passion|obsession|outlet|escape|happy place)\b"
-);
-pattern!(
-    MY_HOBBIES = r"\bmy (?:hobbies are|hobby is|main hobby is|favourite hobby is|favorite hobby is|passion is|hobbies include)\b"
-);
-pattern!(
-    CLASS = r"\bi (?:go to|attend|take|do|have) (?:a |an |my |the |weekly |evening |night )?((?:\S+ ){0,2}?)(class|classes|lessons|club|practice|group|workshop)\b"
-);
-pattern!(
-    HOBBY_VERB = r"\bi (?:also |still |regularly |usually )?(sing|dance|paint|draw|knit|sew|sculpt|swim|cycle|hike|climb|surf|ski|sail|row|garden|crochet|quilt|skate|meditate|volunteer|fish|bake|brew|run|coach|referee|umpire)\b"
-);
-pattern!(
-    FAN = r"\b(?:i am|as) (?:a |an )?(?:(?:big|huge|massive|die-hard|diehard|lifelong|long-suffering|crazy|proud|loyal|passionate|mad|rabid|total) )*(\S+(?: \S+)?) (fan|supporter)\b"
-);
-pattern!(SUPPORT = r"\bi (?:support|follow|root for|cheer for) (\S+)");
-pattern!(
-    RACE = r"\bmy (?:second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\d+(?:nd|rd|th)) (half marathon|marathon|ultra|ultramarathon|triathlon|ironman|10k|5k|half)\b"
-);
-pattern!(
-    OUR_CLUB = r"\b(?:my|our) (book club|choir|church choir|band|running club|cycling club|chess club|knitting group|quiz team|d&d group|dnd group|sailing club|rowing club|hiking group|climbing gym|pottery class|reading group|writing group|orchestra|bowling team|darts team)\b"
-);
-pattern!(
-    MAKE = r"\bi (?:make|produce|compose|record|create) ((?:\S+ ){0,2}?)(music|beats|songs|tracks|podcasts?|videos|films|art|comics|jewellery|jewelry|furniture|candles|pottery|quilts|cheese|wine|beer|cider|sourdough)\b"
-);
-pattern!(
-    BUILDING = r"\b(?:i am|i have been|we are) (?:currently |slowly |also |finally |secretly )?(building|developing|making|writing|creating|working on|designing|launching|releasing|recording|renovating|restoring|producing|self-publishing|publishing|coding|starting)\b"
-);
-pattern!(SIDE_PROJECT = r"\bside project\b(?: is)?(?: :)?");
-pattern!(
-    MY_THING_NAMED = r"\bmy (game|app|podcast|band|channel|blog|startup|book|novel|ep|album|website|shop|brand|newsletter|plugin|bot|comic|zine|film|youtube channel|etsy shop|business|company|project|cookbook)(?: is)?(?: called| named)? (\S+)"
-);
-pattern!(AS_PROJECT_NAME = r"\bas (\S+) \( my (?:project|band|artist|stage|producer) name");
-pattern!(
-    DREAM = r"\b(?:my )?(?:dream|goal|ambition|plan|long-term goal|long term goal|big goal|aim|hope) (?:is|has always been) to\b"
-);
-pattern!(
-    LONG_TERM = r"\b(?:long[- ]term|eventually|ultimately|in the future|in the long run|after (?:the|my) \S+|after graduating|after graduation|one day),? i (?:want|hope|plan|would like|would love|intend) to\b"
-);
-pattern!(
-    WANT = r"\bi (?:really |also |eventually |ultimately )?(?:want|hope|plan|intend|aim|am planning|am hoping|am aiming|would like|would love|am trying|am saving up|am saving|am determined|am going) to (study|become|move|relocate|emigrate|open|start|launch|learn|get|do|work|switch|retire|buy|run|finish|write|publish|build|qualify|pass|apply|transition|pivot|go back|return|become|train|complete|earn|own|adopt|have)\b"
-);
-pattern!(
-    PREPARING = r"\bi am (?:currently |now |also )?(applying|preparing|studying|saving|aiming|working towards|working toward|gearing up|training) (?:for|to)\b"
-);
-pattern!(AIMING = r"\b(?:aiming|hoping) for\b");
-pattern!(
-    PREFER = r"\bi (?:really |much |strongly |usually |always |generally |honestly |definitely |still )?prefer\b"
-);
-pattern!(
-    PERSON = r"\bi am (?:(?:a|an|very much a|definitely a|totally a|more of a|such a) )(\S+(?: \S+)?) person\b"
-);
-pattern!(
-    TEAM = r"\bi (?:am|play) (?:a |an |the )?(?:\S+ ){0,2}(?:in|on|for|with) (?:the|a|my|our) ((?:\S+ ){0,3}?)(team|club|squad|league|side)\b"
-);
-pattern!(
-    USE_TOOL = r"\bi (?:mostly |mainly |primarily |usually |always |only |also |normally |basically )?(?:use|work in|code in|program in|write|develop in|build in|build with|work with|live in|swear by)\b"
-);
+patterns! {
+    PLAY = r"\bi (?:also |still |mostly |regularly |usually )?(play|have played|have been playing|used to play|love playing|enjoy playing|started playing|am playing|play a lot of)\b(?: (?:the|some|in|a lot of|competitive|amateur|club|pickup|pick-up)\b)*";
+    INTO = r"\bi am (?:really |super |very |quite |totally |so |also |kind of |kinda )?(?:into|obsessed with|passionate about|keen on|hooked on|addicted to|a big fan of|a huge fan of|crazy about|mad about)\b";
+    LEARNING_TO = r"\bi am (?:also |slowly |finally )?(?:learning|teaching myself) (?:how )?to (surf|swim|sail|ski|snowboard|skate|knit|crochet|sew|paint|draw|code|program|play|dance|sing|cook|bake|climb|ride|drive|fly|dive|row|box|juggle|skateboard|kitesurf|windsurf)\b";
+    JOINED_CLUB = r"\bi (?:just |recently |also )?(?:joined|am in|am a member of|belong to|go to|attend|sing in|play in) (?:a|the|my|our|a local|the local) ((?:\S+ ){0,2}?)(club|choir|band|orchestra|society|league|group|troupe|ensemble)\b";
+    TEMPERAMENT = r"\bi am (?:a |an )?(?:total |real |such a |definitely a |more of an? |very much an? )?(night owl|early bird|morning person|evening person|introvert|extrovert|ambivert)\b";
+    ENJOY = r"\bi (?:really |absolutely |also )?(?:love|enjoy|like)\b";
+    BEEN_DOING = r"\b(?:i have been|i have|i had been) (?:\S+ )?(\S+ing)\b";
+    TOOK_UP = r"\bi (?:have |had )?(?:also )?(?:kept up|took up|picked up|got into|am getting back into|got back into|am back into|do|practice|practise|go|started|have started|have been doing|have been practicing|have been practising|am doing)\b(?: (?:some|a lot of|a bit of|basically|regular|weekly)\b)*";
+    MY_THING = r"\b(\S+(?: \S+)?) (?:has been|is|was) (?:my|a big|my big|my favourite|my favorite) (?:thing|hobby|passion|obsession|outlet|escape|happy place)\b";
+    MY_HOBBIES = r"\bmy (?:hobbies are|hobby is|main hobby is|favourite hobby is|favorite hobby is|passion is|hobbies include)\b";
+    CLASS = r"\bi (?:go to|attend|take|do|have) (?:a |an |my |the |weekly |evening |night )?((?:\S+ ){0,2}?)(class|classes|lessons|club|practice|group|workshop)\b";
+    HOBBY_VERB = r"\bi (?:also |still |regularly |usually )?(sing|dance|paint|draw|knit|sew|sculpt|swim|cycle|hike|climb|surf|ski|sail|row|garden|crochet|quilt|skate|meditate|volunteer|fish|bake|brew|run|coach|referee|umpire)\b";
+    FAN = r"\b(?:i am|as) (?:a |an )?(?:(?:big|huge|massive|die-hard|diehard|lifelong|long-suffering|crazy|proud|loyal|passionate|mad|rabid|total) )*(\S+(?: \S+)?) (fan|supporter)\b";
+    SUPPORT = r"\bi (?:support|follow|root for|cheer for) (\S+)";
+    RACE = r"\bmy (?:second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\d+(?:nd|rd|th)) (half marathon|marathon|ultra|ultramarathon|triathlon|ironman|10k|5k|half)\b";
+    OUR_CLUB = r"\b(?:my|our) (book club|choir|church choir|band|running club|cycling club|chess club|knitting group|quiz team|d&d group|dnd group|sailing club|rowing club|hiking group|climbing gym|pottery class|reading group|writing group|orchestra|bowling team|darts team)\b";
+    MAKE = r"\bi (?:make|produce|compose|record|create) ((?:\S+ ){0,2}?)(music|beats|songs|tracks|podcasts?|videos|films|art|comics|jewellery|jewelry|furniture|candles|pottery|quilts|cheese|wine|beer|cider|sourdough)\b";
+    BUILDING = r"\b(?:i am|i have been|we are) (?:currently |slowly |also |finally |secretly )?(building|developing|making|writing|creating|working on|designing|launching|releasing|recording|renovating|restoring|producing|self-publishing|publishing|coding|starting)\b";
+    SIDE_PROJECT = r"\bside project\b(?: is)?(?: :)?";
+    MY_THING_NAMED = r"\bmy (game|app|podcast|band|channel|blog|startup|book|novel|ep|album|website|shop|brand|newsletter|plugin|bot|comic|zine|film|youtube channel|etsy shop|business|company|project|cookbook)(?: is)?(?: called| named)? (\S+)";
+    AS_PROJECT_NAME = r"\bas (\S+) \( my (?:project|band|artist|stage|producer) name";
+    DREAM = r"\b(?:my )?(?:dream|goal|ambition|plan|long-term goal|long term goal|big goal|aim|hope) (?:is|has always been) to\b";
+    LONG_TERM = r"\b(?:long[- ]term|eventually|ultimately|in the future|in the long run|after (?:the|my) \S+|after graduating|after graduation|one day),? i (?:want|hope|plan|would like|would love|intend) to\b";
+    WANT = r"\bi (?:really |also |eventually |ultimately )?(?:want|hope|plan|intend|aim|am planning|am hoping|am aiming|would like|would love|am trying|am saving up|am saving|am determined|am going) to (study|become|move|relocate|emigrate|open|start|launch|learn|get|do|work|switch|retire|buy|run|finish|write|publish|build|qualify|pass|apply|transition|pivot|go back|return|become|train|complete|earn|own|adopt|have)\b";
+    PREPARING = r"\bi am (?:currently |now |also )?(applying|preparing|studying|saving|aiming|working towards|working toward|gearing up|training) (?:for|to)\b";
+    AIMING = r"\b(?:aiming|hoping) for\b";
+    PREFER = r"\bi (?:really |much |strongly |usually |always |generally |honestly |definitely |still )?prefer\b";
+    PERSON = r"\bi am (?:(?:a|an|very much a|definitely a|totally a|more of a|such a) )(\S+(?: \S+)?) person\b";
+    TEAM = r"\bi (?:am|play) (?:a |an |the )?(?:\S+ ){0,2}(?:in|on|for|with) (?:the|a|my|our) ((?:\S+ ){0,3}?)(team|club|squad|league|side)\b";
+    USE_TOOL = r"\bi (?:mostly |mainly |primarily |usually |always |only |also |normally |basically )?(?:use|work in|code in|program in|write|develop in|build in|build with|work with|live in|swear by)\b";
+}
 
 pub fn find(scan: &mut Scan) {
     pastimes(scan);

@@ -10,7 +10,7 @@
 use super::Category;
 use super::guards::{self, Polarity};
 use super::text::Sentence;
-use regex::Regex;
+use regex::{Regex, RegexSet, RegexSetBuilder, SetMatches};
 use std::ops::Range;
 use std::sync::LazyLock;
 
@@ -71,22 +71,118 @@ pub fn compile(re: &str) -> Option<Compiled> {
     Some(Compiled { unicode, ascii })
 }
 
-/// Declares a lazily compiled pattern over `norm`.
-macro_rules! pattern {
-    ($name:ident = $re:expr) => {
-        static $name: $crate::extract::rules::Pattern =
-            std::sync::LazyLock::new(|| $crate::extract::rules::compile(&$re));
+/// Declares a module's patterns over `norm`, each compiled lazily, and `PATTERNS`,
+/// the list of them all, which [`PatternSet`] runs in one pass over a sentence.
+macro_rules! patterns {
+    ($($name:ident = $re:expr;)+) => {
+        $(
+            static $name: $crate::extract::rules::Pattern =
+                std::sync::LazyLock::new(|| $crate::extract::rules::compile(&$re));
+        )+
+        pub(super) static PATTERNS: &[&$crate::extract::rules::Pattern] = &[$(&$name),+];
     };
 }
-#[allow(unused_imports)]
-pub(crate) use pattern;
-
 mod identity;
 mod interests;
 mod people;
 mod places;
 mod wellbeing;
 mod work;
+
+/// Every rule module's patterns.
+fn all_patterns() -> impl Iterator<Item = &'static Pattern> {
+    [
+        identity::PATTERNS,
+        places::PATTERNS,
+        work::PATTERNS,
+        people::PATTERNS,
+        wellbeing::PATTERNS,
+        interests::PATTERNS,
+    ]
+    .into_iter()
+    .flatten()
+    .copied()
+}
+
+/// All the rules' patterns in two sets, so that one pass over a sentence tells which
+/// patterns can match it: most match nothing in most sentences, and running them
+/// one by one was most of a pass's time.
+///
+/// On an ASCII sentence the set of ASCII-boundary twins is exact. On any other, Unicode
+/// word boundaries would keep a set off the fast engines, so there every `\b` is
+/// replaced by an empty group: that only widens what a pattern matches, so a pattern
+/// the loose set rules out cannot match, and one it lets through is still checked.
+struct PatternSet {
+    ascii: RegexSet,
+    loose: RegexSet,
+    /// Each pattern's address and its index in the sets, sorted by address.
+    index: Vec<(usize, usize)>,
+}
+
+static PATTERN_SET: LazyLock<Option<PatternSet>> = LazyLock::new(PatternSet::build);
+
+impl PatternSet {
+    /// `None` if a set fails to build (every pattern then runs on its own).
+    fn build() -> Option<PatternSet> {
+        let compiled: Vec<(usize, &Compiled)> = all_patterns()
+            .filter_map(|p| Some((address(p), p.as_ref()?)))
+            .collect();
+        let ascii = build_set(compiled.iter().map(|(_, c)| c.ascii.as_str().to_owned()))?;
+        let loose = build_set(
+            compiled
+                .iter()
+                .map(|(_, c)| c.unicode.as_str().replace(r"\b", "(?:)")),
+        )?;
+        let mut index: Vec<(usize, usize)> = compiled
+            .iter()
+            .enumerate()
+            .map(|(i, (address, _))| (*address, i))
+            .collect();
+        index.sort_unstable();
+        Some(PatternSet {
+            ascii,
+            loose,
+            index,
+        })
+    }
+
+    /// Which patterns may match `norm`.
+    fn candidates(&self, norm: &str) -> SetMatches {
+        if norm.is_ascii() {
+            self.ascii.matches(norm)
+        } else {
+            self.loose.matches(norm)
+        }
+    }
+
+    /// Where `pattern` is in the sets (`None` for a pattern not declared with
+    /// [`patterns!`]).
+    fn position(&self, pattern: &Pattern) -> Option<usize> {
+        let address = address(pattern);
+        self.index
+            .binary_search_by_key(&address, |&(a, _)| a)
+            .ok()
+            .and_then(|k| self.index.get(k))
+            .map(|&(_, i)| i)
+    }
+}
+
+/// Room for the set's lazily built automaton: with a hundred patterns it has many
+/// states, and rebuilding them when the default cache fills cost more than the
+/// scan itself.
+const SET_CACHE_BYTES: usize = 16 << 20;
+
+fn build_set(patterns: impl Iterator<Item = String>) -> Option<RegexSet> {
+    RegexSetBuilder::new(patterns)
+        .dfa_size_limit(SET_CACHE_BYTES)
+        .build()
+        .ok()
+}
+
+/// A pattern's identity: patterns are statics, so each has one address.
+fn address(pattern: &Pattern) -> usize {
+    std::ptr::from_ref(pattern) as usize
+}
 
 /// One match of a pattern, in token indexes.
 pub struct Hit {
@@ -111,6 +207,8 @@ pub struct Scan<'a> {
     /// The sentence mentions a passing moment ("today", "this week").
     pub transient: bool,
     pub found: Vec<Finding>,
+    /// The patterns that may match this sentence (`None`: any may).
+    candidates: Option<SetMatches>,
 }
 
 impl<'a> Scan<'a> {
@@ -122,6 +220,7 @@ impl<'a> Scan<'a> {
             hypothetical: guards::is_hypothetical(&s.norm),
             transient: guards::is_transient(&s.norm),
             found: Vec::new(),
+            candidates: PATTERN_SET.as_ref().map(|set| set.candidates(&s.norm)),
         }
     }
 
@@ -259,13 +358,25 @@ impl<'a> Scan<'a> {
         }
     }
 
+    /// Whether the pattern set leaves `pattern` possible in this sentence.
+    fn may_match(&self, pattern: &Pattern) -> bool {
+        let Some((set, candidates)) = PATTERN_SET.as_ref().zip(self.candidates.as_ref()) else {
+            return true;
+        };
+        set.position(pattern).is_none_or(|i| candidates.matched(i))
+    }
+
     /// All matches of `pattern` in this sentence.
     pub fn hits(&self, pattern: &Pattern) -> Vec<Hit> {
         let Some(compiled) = pattern.as_ref() else {
             return Vec::new();
         };
+        if !self.may_match(pattern) {
+            return Vec::new();
+        }
         let re = compiled.for_text(&self.s.norm);
-        // Most sentences match no pattern: deciding that needs no capture slots.
+        // The loose set lets through patterns that cannot match a non-ASCII
+        // sentence after all: deciding that needs no capture slots.
         if !re.is_match(&self.s.norm) {
             return Vec::new();
         }
@@ -559,6 +670,34 @@ mod tests {
         .map(|f| f.value)
         .collect();
         assert_eq!(found, vec!["Son: Tobias".to_owned()]);
+    }
+
+    #[test]
+    fn the_pattern_set_never_rules_out_a_match() {
+        let set = PATTERN_SET.as_ref().expect("the pattern set builds");
+        let patterns: Vec<&Pattern> = all_patterns().collect();
+        assert_eq!(set.index.len(), patterns.len());
+        let sentences = [
+            "I live in Oslo with my wife Kari and our dog Rex",
+            "i moved to zürich last year and i work at a café as a barista",
+            "my name is Zoë and i am a nurse in Malmö",
+            "I'm a big Borussia Dortmund fan, and I play the cello",
+            "we have been living in São Paulo since 2019 and my son Léo is 4",
+            "my sister Ana is a teacher, I'm vegan and I speak Welsh",
+        ];
+        for text in sentences {
+            let s = Sentence::parse(text);
+            let candidates = set.candidates(&s.norm);
+            for (i, pattern) in patterns.iter().enumerate() {
+                let Some(compiled) = pattern.as_ref() else {
+                    continue;
+                };
+                if compiled.unicode.is_match(&s.norm) {
+                    assert_eq!(set.position(pattern), Some(i));
+                    assert!(candidates.matched(i), "{} on {}", compiled.unicode, s.norm);
+                }
+            }
+        }
     }
 
     #[test]

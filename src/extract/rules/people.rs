@@ -11,44 +11,21 @@ use crate::extract::guards::Polarity;
 use crate::extract::lexicon::{PETS, RELATION_PLURALS, RELATIONS};
 use crate::extract::phrases::{self, Phrase};
 
-pattern!(
-    POSSESSIVE = r"\b(?:my|our) ((?:(?:younger|older|little|big|baby|twin|eldest|oldest|youngest|middle|late|ex|ex-|step|new|dear|beloved|lovely|amazing|wonderful|adult|teenage|grown-up|grown|first|second|third|two|three|\d+-year-old|\d+yo) )*)(\S+(?: friend| in law)?)\b"
-);
-pattern!(
-    HAVE_PET = r"\b(?:i|we) (?:have|got|adopted|own|rescued|also have) (?:a|an|one|two|three|another|\d) ((?:\S+ ){0,2}?\S+) (?:called|named) (\S+)"
-);
-pattern!(
-    MARRIED_TO = r"\b(?:i am |i have been |i got |been |am |happily )?(married|engaged) to (?:my (?:girlfriend|boyfriend|partner|fiance|fiancé|fiancee|fiancée|gf|bf|love) )?(\S+)"
-);
-pattern!(
-    PARTNER_IS = r"\b(?:my )?(wife|husband|partner|boyfriend|girlfriend|fiance|fiancé|fiancee|fiancée|spouse)(?: 's name)? is (?:named |called )?(\S+)"
-);
-pattern!(
-    BROKE_UP =
-        r"\b(\S+) and i (?:broke up|split up|split|separated|divorced|got divorced|ended things)\b"
-);
-pattern!(
-    BROKE_UP_WITH = r"\bi (?:broke up with|split up with|split from|divorced|separated from) (\S+)"
-);
-pattern!(
-    STATUS = r"\b(?:i am|we are) (?:now |happily |recently |newly |currently |officially |still )?(?:\d{2} , )?(married|engaged|single|divorced|separated|widowed|a widower|a widow|widower|widow)\b"
-);
-pattern!(
-    DATING = r"\b(?:i am|i have been) (?:in a relationship with|dating|seeing|together with|living with my partner) (\S+)"
-);
-pattern!(
-    COUNTED = r"\b(?:my|our|i have|we have|i have got|we have got|with|of) (?:(?:two|three|four|five|six|2|3|4|5|6|twin|grown|young|little|lovely) )?(\S+) (?:,|:|\(|are|named|called)"
-);
-pattern!(
-    NEWBORN = r"\b(?:i|we) (?:just |recently |finally )?(?:had|welcomed) (?:a|our|my) (?:baby |little |new |beautiful |healthy )?(boy|girl|baby|son|daughter)\b(?: ,)?(?: named| called)?"
-);
-pattern!(GOT_STATUS = r"\b(?:i|we) (?:just |recently |finally )?got (married|engaged|divorced)\b");
-pattern!(
-    KIDS_COUNT = r"(?:\b(?:my|our|i have|we have|married with|mum of|mom of|dad of)|,) (one|two|three|four|five|six|2|3|4|5|6|twin) (kids|children|boys|girls|sons|daughters|kid|child)\b"
-);
-pattern!(
-    PARENT_OF = r"\b(mom|mum|mother|dad|father|parent) of (one|two|three|four|five|six|[1-6])\b"
-);
+patterns! {
+    POSSESSIVE = r"\b(?:my|our) ((?:(?:younger|older|little|big|baby|twin|eldest|oldest|youngest|middle|late|ex|ex-|step|new|dear|beloved|lovely|amazing|wonderful|adult|teenage|grown-up|grown|first|second|third|two|three|\d+-year-old|\d+yo) )*)(\S+(?: friend| in law)?)\b";
+    HAVE_PET = r"\b(?:i|we) (?:have|got|adopted|own|rescued|also have) (?:a|an|one|two|three|another|\d) ((?:\S+ ){0,2}?\S+) (?:called|named) (\S+)";
+    MARRIED_TO = r"\b(?:i am |i have been |i got |been |am |happily )?(married|engaged) to (?:my (?:girlfriend|boyfriend|partner|fiance|fiancé|fiancee|fiancée|gf|bf|love) )?(\S+)";
+    PARTNER_IS = r"\b(?:my )?(wife|husband|partner|boyfriend|girlfriend|fiance|fiancé|fiancee|fiancée|spouse)(?: 's name)? is (?:named |called )?(\S+)";
+    BROKE_UP = r"\b(\S+) and i (?:broke up|split up|split|separated|divorced|got divorced|ended things)\b";
+    BROKE_UP_WITH = r"\bi (?:broke up with|split up with|split from|divorced|separated from) (\S+)";
+    STATUS = r"\b(?:i am|we are) (?:now |happily |recently |newly |currently |officially |still )?(?:\d{2} , )?(married|engaged|single|divorced|separated|widowed|a widower|a widow|widower|widow)\b";
+    DATING = r"\b(?:i am|i have been) (?:in a relationship with|dating|seeing|together with|living with my partner) (\S+)";
+    COUNTED = r"\b(?:my|our|i have|we have|i have got|we have got|with|of) (?:(?:two|three|four|five|six|2|3|4|5|6|twin|grown|young|little|lovely) )?(\S+) (?:,|:|\(|are|named|called)";
+    NEWBORN = r"\b(?:i|we) (?:just |recently |finally )?(?:had|welcomed) (?:a|our|my) (?:baby |little |new |beautiful |healthy )?(boy|girl|baby|son|daughter)\b(?: ,)?(?: named| called)?";
+    GOT_STATUS = r"\b(?:i|we) (?:just |recently |finally )?got (married|engaged|divorced)\b";
+    KIDS_COUNT = r"(?:\b(?:my|our|i have|we have|married with|mum of|mom of|dad of)|,) (one|two|three|four|five|six|2|3|4|5|6|twin) (kids|children|boys|girls|sons|daughters|kid|child)\b";
+    PARENT_OF = r"\b(mom|mum|mother|dad|father|parent) of (one|two|three|four|five|six|[1-6])\b";
+}
 
 pub fn find(scan: &mut Scan) {
     if !scan.about_people() {

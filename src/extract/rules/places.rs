@@ -4,36 +4,24 @@ use super::{Category, Scan};
 use crate::extract::guards::Polarity;
 use crate::extract::phrases;
 
-pattern!(
-    LIVE = r"\b(?:i|we|and|but) (?:currently |now |still |also |both |all |no longer |do not |never |used to |)(?:live|am living|are living|reside|am based|are based|have lived|have been living|have been based|am settled|are settled|have settled|settled) (?:here )?(?:in|near|outside|just outside|on)\b"
-);
-pattern!(
-    MOVED = r"\b(?:i|we|and|but|then) (?:just |recently |finally |have just |have |had |eventually |officially )?(?:moved|relocated|emigrated) (?:back |over |down |up |here )?(?:to|into)\b"
-);
-pattern!(
-    MOVING = r"\b(?:i|we) (?:am|are) (?:officially |finally |actually )?(?:moving|relocating) (?:back |over )?to\b"
-);
-pattern!(
-    BOUGHT_HOME = r"\b(?:i|we) (?:just |recently |finally |still )?(?:bought|rent|are renting|am renting|own) (?:(?:a|an|our|my) (?:first |new |little |small )?(?:house|home|flat|apartment|condo|place|cottage|townhouse) )?(?:in|near|outside)\b"
-);
-pattern!(LIVES = r"(?:^|, |\band )(?:now |currently |still )?lives (?:in|near)\b");
-pattern!(
-    BACK_HOME = r"\b(?:i am|we are|i have been|we have been)? ?(?:now |finally )?back (?:home )?(?:in|to)\b"
-);
-pattern!(
-    WORKING_IN = r"(?:\bi|\band|,) (?:currently |now |also )?(?:work|am working|working|have been working) in\b"
-);
-pattern!(BASED = r"\bbased (?:in|out of)\b");
-pattern!(LIVING = r"\bliving in\b");
-pattern!(HERE_IN = r"\bhere in\b");
-pattern!(MY_HOME = r"\b(?:my|our) (?:home|house|flat|apartment|place) (?:is )?in\b");
-pattern!(FROM = r"\bi am (?:originally |actually |born and raised |)from\b");
-pattern!(GREW_UP = r"\b(?:grew up|was raised|was born and raised|born and raised) (?:in|on)\b");
-pattern!(BORN_IN = r"\bi was born in\b");
-pattern!(
-    HOME_TO = r"\b(?:going|go|went|flying|fly|heading|head|travelling|traveling|coming|driving|visiting) (?:back )?home to\b"
-);
-pattern!(HOMETOWN = r"\bmy home ?town (?:is |of )?");
+patterns! {
+    LIVE = r"\b(?:i|we|and|but) (?:currently |now |still |also |both |all |no longer |do not |never |used to |)(?:live|am living|are living|reside|am based|are based|have lived|have been living|have been based|am settled|are settled|have settled|settled) (?:here )?(?:in|near|outside|just outside|on)\b";
+    MOVED = r"\b(?:i|we|and|but|then) (?:just |recently |finally |have just |have |had |eventually |officially )?(?:moved|relocated|emigrated) (?:back |over |down |up |here )?(?:to|into)\b";
+    MOVING = r"\b(?:i|we) (?:am|are) (?:officially |finally |actually )?(?:moving|relocating) (?:back |over )?to\b";
+    BOUGHT_HOME = r"\b(?:i|we) (?:just |recently |finally |still )?(?:bought|rent|are renting|am renting|own) (?:(?:a|an|our|my) (?:first |new |little |small )?(?:house|home|flat|apartment|condo|place|cottage|townhouse) )?(?:in|near|outside)\b";
+    LIVES = r"(?:^|, |\band )(?:now |currently |still )?lives (?:in|near)\b";
+    BACK_HOME = r"\b(?:i am|we are|i have been|we have been)? ?(?:now |finally )?back (?:home )?(?:in|to)\b";
+    WORKING_IN = r"(?:\bi|\band|,) (?:currently |now |also )?(?:work|am working|working|have been working) in\b";
+    BASED = r"\bbased (?:in|out of)\b";
+    LIVING = r"\bliving in\b";
+    HERE_IN = r"\bhere in\b";
+    MY_HOME = r"\b(?:my|our) (?:home|house|flat|apartment|place) (?:is )?in\b";
+    FROM = r"\bi am (?:originally |actually |born and raised |)from\b";
+    GREW_UP = r"\b(?:grew up|was raised|was born and raised|born and raised) (?:in|on)\b";
+    BORN_IN = r"\bi was born in\b";
+    HOME_TO = r"\b(?:going|go|went|flying|fly|heading|head|travelling|traveling|coming|driving|visiting) (?:back )?home to\b";
+    HOMETOWN = r"\bmy home ?town (?:is |of )?";
+}
 
 pub fn find(scan: &mut Scan) {
     home(scan);

@@ -8,50 +8,26 @@ use crate::extract::guards::Polarity;
 use crate::extract::lexicon::{self, CONDITION_ADJECTIVES, CONDITIONS, DIETS};
 use crate::extract::phrases::is_punct;
 
-pattern!(
-    HAVE = r"\bi (?:just |recently |also |finally |officially )?(?:have had|have been diagnosed with|have|get|often get|regularly get|was diagnosed with|was just diagnosed with|was recently diagnosed with|got diagnosed with|suffer from|live with|am living with|deal with|struggle with|am on medication for|take medication for|am being treated for)\b(?: (?:a|an|mild|severe|chronic|bad|diagnosed|some|really|quite)\b)*"
-);
-pattern!(
-    BEING = r"\b(?:i am|being|as an?|i was born|i have always been|i have been|i became) (?:a |an |also |very |mildly |severely |pretty )?"
-);
-pattern!(ALLERGIC = r"\bi am (?:very |severely |mildly |deathly |also )?allergic to\b");
-pattern!(ALLERGY = r"\b(?:i have an?|my) (\S+(?: \S+)?) allergy\b");
-pattern!(
-    BODY_HIGH = r"\bmy (blood pressure|cholesterol|blood sugar) is (?:too |a bit |very |quite |way |really |borderline |slightly |a little |getting |a touch )?(high|low)\b"
-);
-pattern!(TAKE = r"\b(?:i|and) (?:take|am on|have to take) (\S+)");
-pattern!(
-    WEAR = r"\b(?:i|and) (wear|use|need) (hearing aids?|a hearing aid|a cpap|a wheelchair|a cane|a prosthetic|an insulin pump|a pacemaker)\b"
-);
-pattern!(
-    DIET = r"\b(?:i am|i have been|i went|i became|i turned|i have gone|i am now|we are|we are a|i am a|we are all|being|as an?|i was|i used to be|i stayed|i have stayed|but still|and still|but now|and now|but i am|and i am)\b((?: (?:fully|strictly|mostly|now|completely|pretty much|still|a|an|also|basically|recently|finally|not|no longer|never)\b)*) (\S+)"
-);
-pattern!(
-    DO_NOT_EAT = r"\bi (?:do not|never|can not|cannot|no longer|stopped eating|gave up) (?:eat |eating |drink |drinking )?(meat|pork|beef|fish|seafood|dairy|gluten|eggs|shellfish|red meat|alcohol|sugar|caffeine)\b"
-);
-pattern!(KEEP = r"\bi (?:keep|eat only|only eat|eat) (kosher|halal)\b");
-pattern!(
-    SPEAK = r"\bi (?:speak|can speak|also speak|speak fluent|am fluent in|am conversational in|am bilingual in|am trilingual in|grew up speaking|understand|speak a bit of|speak some)\b"
-);
-pattern!(NATIVE_IS = r"\b(?:my )?(first|native|home|mother|main|primary) (?:language|tongue) is\b");
-pattern!(
-    IS_MY_LANGUAGE = r"\b(\S+(?: \S+)?) is my (first|native|home|mother|main|primary|second|third|fourth) (?:language|tongue)\b"
-);
-pattern!(
-    SPEAKER = r"\bi am (?:a )?((?:fluent|native|bilingual|conversational|heritage|beginner|intermediate) )?(\S+(?: \S+)?) speaker\b"
-);
-pattern!(
-    LEARNING = r"\b(?:i|and) (?:am learning|am studying|study|have been learning|have been studying|started learning|am taking|take|am doing|have started|am practising|am practicing|am improving|am brushing up on|am brushing up|learn|am trying to learn|am relearning|have been taking)\b(?: (?:some|more|my|basic|beginner|intermediate|conversational|business)\b)?"
-);
-pattern!(
-    MY_LANGUAGE_IS = r"\bmy (\S+(?: \S+)?) is (?:getting |still |pretty |so+ |very |quite |a bit |really |super )?(rusty|basic|ok|okay|good|decent|fluent|bad|terrible|limited|weak|broken|poor|native|improving|shaky|not great|not perfect|intermediate)\b"
-);
-
-pattern!(
-    SIGN_LANGUAGE = r"\b(?:i|and) (?:use|sign|know|speak|am fluent in) (bsl|asl|auslan|lsf|dgs|lsq|nzsl|isl|sign language)\b"
-);
-
-pattern!(MY_CONDITION = r"\bmy (?:mild |severe |chronic |diagnosed )?");
+patterns! {
+    HAVE = r"\bi (?:just |recently |also |finally |officially )?(?:have had|have been diagnosed with|have|get|often get|regularly get|was diagnosed with|was just diagnosed with|was recently diagnosed with|got diagnosed with|suffer from|live with|am living with|deal with|struggle with|am on medication for|take medication for|am being treated for)\b(?: (?:a|an|mild|severe|chronic|bad|diagnosed|some|really|quite)\b)*";
+    BEING = r"\b(?:i am|being|as an?|i was born|i have always been|i have been|i became) (?:a |an |also |very |mildly |severely |pretty )?";
+    ALLERGIC = r"\bi am (?:very |severely |mildly |deathly |also )?allergic to\b";
+    ALLERGY = r"\b(?:i have an?|my) (\S+(?: \S+)?) allergy\b";
+    BODY_HIGH = r"\bmy (blood pressure|cholesterol|blood sugar) is (?:too |a bit |very |quite |way |really |borderline |slightly |a little |getting |a touch )?(high|low)\b";
+    TAKE = r"\b(?:i|and) (?:take|am on|have to take) (\S+)";
+    WEAR = r"\b(?:i|and) (wear|use|need) (hearing aids?|a hearing aid|a cpap|a wheelchair|a cane|a prosthetic|an insulin pump|a pacemaker)\b";
+    DIET = r"\b(?:i am|i have been|i went|i became|i turned|i have gone|i am now|we are|we are a|i am a|we are all|being|as an?|i was|i used to be|i stayed|i have stayed|but still|and still|but now|and now|but i am|and i am)\b((?: (?:fully|strictly|mostly|now|completely|pretty much|still|a|an|also|basically|recently|finally|not|no longer|never)\b)*) (\S+)";
+    DO_NOT_EAT = r"\bi (?:do not|never|can not|cannot|no longer|stopped eating|gave up) (?:eat |eating |drink |drinking )?(meat|pork|beef|fish|seafood|dairy|gluten|eggs|shellfish|red meat|alcohol|sugar|caffeine)\b";
+    KEEP = r"\bi (?:keep|eat only|only eat|eat) (kosher|halal)\b";
+    SPEAK = r"\bi (?:speak|can speak|also speak|speak fluent|am fluent in|am conversational in|am bilingual in|am trilingual in|grew up speaking|understand|speak a bit of|speak some)\b";
+    NATIVE_IS = r"\b(?:my )?(first|native|home|mother|main|primary) (?:language|tongue) is\b";
+    IS_MY_LANGUAGE = r"\b(\S+(?: \S+)?) is my (first|native|home|mother|main|primary|second|third|fourth) (?:language|tongue)\b";
+    SPEAKER = r"\bi am (?:a )?((?:fluent|native|bilingual|conversational|heritage|beginner|intermediate) )?(\S+(?: \S+)?) speaker\b";
+    LEARNING = r"\b(?:i|and) (?:am learning|am studying|study|have been learning|have been studying|started learning|am taking|take|am doing|have started|am practising|am practicing|am improving|am brushing up on|am brushing up|learn|am trying to learn|am relearning|have been taking)\b(?: (?:some|more|my|basic|beginner|intermediate|conversational|business)\b)?";
+    MY_LANGUAGE_IS = r"\bmy (\S+(?: \S+)?) is (?:getting |still |pretty |so+ |very |quite |a bit |really |super )?(rusty|basic|ok|okay|good|decent|fluent|bad|terrible|limited|weak|broken|poor|native|improving|shaky|not great|not perfect|intermediate)\b";
+    SIGN_LANGUAGE = r"\b(?:i|and) (?:use|sign|know|speak|am fluent in) (bsl|asl|auslan|lsf|dgs|lsq|nzsl|isl|sign language)\b";
+    MY_CONDITION = r"\bmy (?:mild |severe |chronic |diagnosed )?";
+}
 
 pub fn find(scan: &mut Scan) {
     conditions(scan);

@@ -7,61 +7,31 @@ use crate::extract::guards::Polarity;
 use crate::extract::lexicon::TOOLS;
 use crate::extract::phrases::{self, Phrase};
 
-pattern!(
-    ROLE_INTRO = r"\bi (?:recently |just |finally |also |officially |currently |now )?(am going back to work part-time as|am going back to work full-time as|am going back to work as|am returning to work as|have been working as|am now working as|have worked as|am starting as|am employed as|am working as|have a job as|was hired as|have become|have been|am|was|had been|became|work as|worked as|started a new job as|started a job as|got a new job as|landed a job as|took a job as|started working as|work from home as|work remotely as|work part-time as|work full-time as|work freelance as|started as|start as|retired as|got hired as|got a job as|trained as|qualified as|used to be|used to work as)\b(?: (?:now|currently|still|also|actually|just|basically|officially|finally|working as|employed as|self-employed as|freelancing as|a|an|the)\b)*"
-);
-pattern!(
-    YEARS_AS = r"\b(?:\d+|a few|many|several|some|ten|five|twenty|fifteen|thirty) (?:years?|yrs?) as\b(?: (?:a|an)\b)?"
-);
-pattern!(
-    WORK_AT = r"\bi (?:also |still |currently |now |mostly |mainly |actually |just |no longer |do not |never )?(work|am working|have been working|have worked|worked|started working|used to work)(?: (?:saturdays|sundays|weekends|nights|part-time|full-time|remotely|remote|freelance|shifts|there|mostly|mainly|now|currently|part time|full time)\b)? (?:at|for|with)\b"
-);
-pattern!(
-    AS_A = r"(?:(?:^|, |\( )as|(?:question|one|q|note|hello|hi|greetings|here) from) (?:a|an)\b"
-);
-pattern!(
-    OPENING = r"\bi am (?:finally |officially |soon |about to be |)(opening|starting|launching|setting up) (?:my own|our own|(?:a|an|my|our) (?:(?:\S+ ){0,3}?)(?:business|company|shop|store|restaurant|cafe|café|bakery|bar|studio|practice|firm|agency|clinic|farm|salon|gym|startup|start-up|consultancy|nonprofit|charity|brewery|school|daycare|label|podcast|channel)\b)"
-);
-pattern!(
-    YEAR_OF_STUDY = r"\b(first|second|third|fourth|fifth|final|last|\d(?:st|nd|rd|th)) year (?:of |studying )?((?:\S+ ){1,3}?)(?:student )?(?:at|in) "
-);
-pattern!(
-    NEW_JOB = r"\bi (?:just |recently |finally |have )?(?:got|landed|started|took|have|accepted|found) (?:a|my|an) (?:new |first |summer |part-time |part time |full-time |weekend |holiday |side |seasonal )*job (?:at|with)\b"
-);
-pattern!(AT_WORKPLACE = r"\bi am (?:now |currently |still )?(?:at|with)\b");
-pattern!(
-    GRADE = r"\b(?:i am|and|am) in (?:the |my )?(\d{1,2}(?:st|nd|rd|th)|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|final|last) (grade|year|form|class)\b"
-);
-pattern!(
-    WORK_IN = r"\b(?:i|and) (?:also |currently |now |still )?(?:work|am working|have worked|have been working) in (marketing|finance|tech|technology|healthcare|health care|sales|education|retail|hospitality|construction|logistics|insurance|banking|consulting|it|hr|human resources|law|media|publishing|government|research|advertising|real estate|accounting|engineering|pharma|nonprofits|the nonprofit sector|fashion|film|tv|television|journalism|software|cybersecurity|security|manufacturing|agriculture|aviation|mining|energy|oil and gas|telecoms|social care|social work|childcare|public health|policy|academia|recruitment|procurement|operations|product|design|ux|data|customer service|customer support|events|tourism|the restaurant industry|gaming|games)\b"
-);
-pattern!(
-    STARTED_AT = r"\bi (?:just |recently |have |finally )?(?:started at|started with|got a job at|got a job with|got hired at|got hired by|was hired at|was hired by|signed with|accepted an offer from|accepted an offer at|accepted an offer with|accepted a job at|accepted a job with|accepted a position at|landed a job at|took a job at|joined the team at)\b"
-);
-pattern!(
-    LEFT = r"\bi (?:am leaving|left|quit|resigned from|was laid off from|got laid off from|was let go from|retired from|am quitting|have left|just left|have quit|am resigning from|handed in my notice at)\b(?: my (?:job|position|role) at)?"
-);
-pattern!(
-    COLLEAGUE_AT = r"\b(?:my|our) ((?:old |former |previous |last |new |current )?)(?:colleagues?|coworkers?|co-workers?|boss|manager|team|office|company|employer|workplace|supervisor|department|dept|job|role|position|team lead) (?:here )?at\b"
-);
-pattern!(AT_ORG_WE = r"(?:^|, )at\b");
-pattern!(
-    BUSINESS = r"\bi (own|run|co-own|co-run|founded|co-founded|started|have|manage|operate|opened) (a|an|my own|my|our|the) ((?:\S+ ){0,4}?)(business|company|shop|store|restaurant|cafe|café|bakery|bar|pub|studio|practice|firm|agency|clinic|farm|salon|gym|startup|start-up|consultancy|nonprofit|non-profit|charity|brewery|winery|fonda|food truck|label|daycare|nursery|hotel|b&b|guesthouse|garage|workshop|franchise|boutique|gallery|kennel|vineyard|ranch|orchard|stall)\b"
-);
-pattern!(SIDE = r"\bmy side (hustle|business|gig|job|project) is (?:a |an |my )?");
-pattern!(TEACH = r"\bi (teach|have taught|have been teaching|am teaching|taught|used to teach)\b");
-pattern!(RETIRED = r"\bi (?:retired|am now retired|have retired|recently retired)\b");
-pattern!(
-    COURSE = r"\bi (?:am|have been) (?:currently |now |also |just )?(doing|taking|starting|pursuing|studying for|enrolled in|finishing|completing)\b|\bi (started|began|enrolled in|signed up for)\b"
-);
-pattern!(
-    STUDIED = r"\bi (studied|majored in|did my degree in|have a degree in|got my degree in|graduated in|study|am studying|am majoring in|major in)\b"
-);
-pattern!(GRADUATED = r"\bi (?:graduated|am graduating|have graduated) from\b");
-pattern!(ATTEND = r"\bi (?:go to|attend|am at|study at|am a student at)\b");
-pattern!(
-    THESIS = r"\b(?:(my|the|her|his|their) )?(?:phd |master's |masters |msc |undergrad |undergraduate |honours |honors |final year |doctoral )?(?:thesis|dissertation|research) (?:is |was )?(?:on|about|focuses on|looks at|investigates|examines)\b"
-);
+patterns! {
+    ROLE_INTRO = r"\bi (?:recently |just |finally |also |officially |currently |now )?(am going back to work part-time as|am going back to work full-time as|am going back to work as|am returning to work as|have been working as|am now working as|have worked as|am starting as|am employed as|am working as|have a job as|was hired as|have become|have been|am|was|had been|became|work as|worked as|started a new job as|started a job as|got a new job as|landed a job as|took a job as|started working as|work from home as|work remotely as|work part-time as|work full-time as|work freelance as|started as|start as|retired as|got hired as|got a job as|trained as|qualified as|used to be|used to work as)\b(?: (?:now|currently|still|also|actually|just|basically|officially|finally|working as|employed as|self-employed as|freelancing as|a|an|the)\b)*";
+    YEARS_AS = r"\b(?:\d+|a few|many|several|some|ten|five|twenty|fifteen|thirty) (?:years?|yrs?) as\b(?: (?:a|an)\b)?";
+    WORK_AT = r"\bi (?:also |still |currently |now |mostly |mainly |actually |just |no longer |do not |never )?(work|am working|have been working|have worked|worked|started working|used to work)(?: (?:saturdays|sundays|weekends|nights|part-time|full-time|remotely|remote|freelance|shifts|there|mostly|mainly|now|currently|part time|full time)\b)? (?:at|for|with)\b";
+    AS_A = r"(?:(?:^|, |\( )as|(?:question|one|q|note|hello|hi|greetings|here) from) (?:a|an)\b";
+    OPENING = r"\bi am (?:finally |officially |soon |about to be |)(opening|starting|launching|setting up) (?:my own|our own|(?:a|an|my|our) (?:(?:\S+ ){0,3}?)(?:business|company|shop|store|restaurant|cafe|café|bakery|bar|studio|practice|firm|agency|clinic|farm|salon|gym|startup|start-up|consultancy|nonprofit|charity|brewery|school|daycare|label|podcast|channel)\b)";
+    YEAR_OF_STUDY = r"\b(first|second|third|fourth|fifth|final|last|\d(?:st|nd|rd|th)) year (?:of |studying )?((?:\S+ ){1,3}?)(?:student )?(?:at|in) ";
+    NEW_JOB = r"\bi (?:just |recently |finally |have )?(?:got|landed|started|took|have|accepted|found) (?:a|my|an) (?:new |first |summer |part-time |part time |full-time |weekend |holiday |side |seasonal )*job (?:at|with)\b";
+    AT_WORKPLACE = r"\bi am (?:now |currently |still )?(?:at|with)\b";
+    GRADE = r"\b(?:i am|and|am) in (?:the |my )?(\d{1,2}(?:st|nd|rd|th)|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|final|last) (grade|year|form|class)\b";
+    WORK_IN = r"\b(?:i|and) (?:also |currently |now |still )?(?:work|am working|have worked|have been working) in (marketing|finance|tech|technology|healthcare|health care|sales|education|retail|hospitality|construction|logistics|insurance|banking|consulting|it|hr|human resources|law|media|publishing|government|research|advertising|real estate|accounting|engineering|pharma|nonprofits|the nonprofit sector|fashion|film|tv|television|journalism|software|cybersecurity|security|manufacturing|agriculture|aviation|mining|energy|oil and gas|telecoms|social care|social work|childcare|public health|policy|academia|recruitment|procurement|operations|product|design|ux|data|customer service|customer support|events|tourism|the restaurant industry|gaming|games)\b";
+    STARTED_AT = r"\bi (?:just |recently |have |finally )?(?:started at|started with|got a job at|got a job with|got hired at|got hired by|was hired at|was hired by|signed with|accepted an offer from|accepted an offer at|accepted an offer with|accepted a job at|accepted a job with|accepted a position at|landed a job at|took a job at|joined the team at)\b";
+    LEFT = r"\bi (?:am leaving|left|quit|resigned from|was laid off from|got laid off from|was let go from|retired from|am quitting|have left|just left|have quit|am resigning from|handed in my notice at)\b(?: my (?:job|position|role) at)?";
+    COLLEAGUE_AT = r"\b(?:my|our) ((?:old |former |previous |last |new |current )?)(?:colleagues?|coworkers?|co-workers?|boss|manager|team|office|company|employer|workplace|supervisor|department|dept|job|role|position|team lead) (?:here )?at\b";
+    AT_ORG_WE = r"(?:^|, )at\b";
+    BUSINESS = r"\bi (own|run|co-own|co-run|founded|co-founded|started|have|manage|operate|opened) (a|an|my own|my|our|the) ((?:\S+ ){0,4}?)(business|company|shop|store|restaurant|cafe|café|bakery|bar|pub|studio|practice|firm|agency|clinic|farm|salon|gym|startup|start-up|consultancy|nonprofit|non-profit|charity|brewery|winery|fonda|food truck|label|daycare|nursery|hotel|b&b|guesthouse|garage|workshop|franchise|boutique|gallery|kennel|vineyard|ranch|orchard|stall)\b";
+    SIDE = r"\bmy side (hustle|business|gig|job|project) is (?:a |an |my )?";
+    TEACH = r"\bi (teach|have taught|have been teaching|am teaching|taught|used to teach)\b";
+    RETIRED = r"\bi (?:retired|am now retired|have retired|recently retired)\b";
+    COURSE = r"\bi (?:am|have been) (?:currently |now |also |just )?(doing|taking|starting|pursuing|studying for|enrolled in|finishing|completing)\b|\bi (started|began|enrolled in|signed up for)\b";
+    STUDIED = r"\bi (studied|majored in|did my degree in|have a degree in|got my degree in|graduated in|study|am studying|am majoring in|major in)\b";
+    GRADUATED = r"\bi (?:graduated|am graduating|have graduated) from\b";
+    ATTEND = r"\bi (?:go to|attend|am at|study at|am a student at)\b";
+    THESIS = r"\b(?:(my|the|her|his|their) )?(?:phd |master's |masters |msc |undergrad |undergraduate |honours |honors |final year |doctoral )?(?:thesis|dissertation|research) (?:is |was )?(?:on|about|focuses on|looks at|investigates|examines)\b";
+}
 
 pub fn find(scan: &mut Scan) {
     roles(scan);
