@@ -12,20 +12,16 @@
 //!
 //! Everything works on a [`Sentence`]'s `norm` (lowercase, contractions expanded).
 
+use super::rules::{Pattern, compile};
 use super::text::Sentence;
-use regex::Regex;
 use std::ops::Range;
 use std::sync::LazyLock;
 
-fn compile(pattern: &str) -> Option<Regex> {
-    Regex::new(pattern).ok()
+fn matches(re: &Pattern, norm: &str) -> bool {
+    re.as_ref().is_some_and(|r| r.for_text(norm).is_match(norm))
 }
 
-fn matches(re: &LazyLock<Option<Regex>>, norm: &str) -> bool {
-    re.as_ref().is_some_and(|r| r.is_match(norm))
-}
-
-static FICTION: LazyLock<Option<Regex>> = LazyLock::new(|| {
+static FICTION: Pattern = LazyLock::new(|| {
     compile(
         r"(?x)
         \b(?:write|tell|make|create|compose|draft|give\ me|come\ up\ with|generate|
@@ -42,7 +38,7 @@ static FICTION: LazyLock<Option<Regex>> = LazyLock::new(|| {
     )
 });
 
-static ROLEPLAY: LazyLock<Option<Regex>> = LazyLock::new(|| {
+static ROLEPLAY: Pattern = LazyLock::new(|| {
     compile(
         r"(?x)\b(?:role-?play|roleplay|pretend\ (?:you\ are|to\ be|that|i\ am|we\ are)|
         act\ as|acting\ as|you\ are\ now|stay\ in\ character|in\ character|write\ as\ me|
@@ -53,7 +49,7 @@ static ROLEPLAY: LazyLock<Option<Regex>> = LazyLock::new(|| {
     )
 });
 
-static TRANSFORM: LazyLock<Option<Regex>> = LazyLock::new(|| {
+static TRANSFORM: Pattern = LazyLock::new(|| {
     compile(
         r"(?x)\b(?:translate|translating|translation|traduz|traducir|übersetze|proofread|
         proof-read|proofreading|correct\ (?:this|my|the|it|me|his|her|their|any|mistakes|errors)|
@@ -69,7 +65,7 @@ static TRANSFORM: LazyLock<Option<Regex>> = LazyLock::new(|| {
     )
 });
 
-static OWN_TEXT: LazyLock<Option<Regex>> = LazyLock::new(|| {
+static OWN_TEXT: Pattern = LazyLock::new(|| {
     compile(
         r"(?x)\bmy\ (?:own\ |english\ |short\ |new\ |linkedin\ |personal\ |professional\ |updated\ )*
         (?:self\ ?-?\ ?introduction|self\ ?-?\ ?intro|introduction|intro|bio|biography|cv|resume|
@@ -77,7 +73,7 @@ static OWN_TEXT: LazyLock<Option<Regex>> = LazyLock::new(|| {
     )
 });
 
-static HYPOTHETICAL: LazyLock<Option<Regex>> = LazyLock::new(|| {
+static HYPOTHETICAL: Pattern = LazyLock::new(|| {
     compile(
         r"(?x)\b(?:if\ (?:i|we|my|our)|what\ if|hypothetical|hypothetically|imagine|imagining|
         suppose|supposing|let\ us\ say|say\ i|say\ we|pretend|daydream|daydreaming|
@@ -101,7 +97,7 @@ pub fn asks_for_fiction(norm: &str) -> bool {
 /// The part of [`asks_for_fiction`] that is not a role-play: a story, poem, scene.
 pub fn requests_invented_text(norm: &str) -> bool {
     FICTION.as_ref().is_some_and(|re| {
-        re.find_iter(norm).any(|m| {
+        re.for_text(norm).find_iter(norm).any(|m| {
             let before: Vec<&str> = norm[..m.start()].split_whitespace().rev().take(2).collect();
             !before.iter().any(|w| {
                 matches!(
@@ -130,7 +126,8 @@ pub fn asks_to_transform(norm: &str) -> bool {
 /// still counts, what comes after it may be the text itself.
 pub fn transform_start(norm: &str) -> Option<usize> {
     let re = TRANSFORM.as_ref()?;
-    re.find_iter(norm)
+    re.for_text(norm)
+        .find_iter(norm)
         .find(|m| !after_subject(norm, m.start()))
         .map(|m| m.start())
 }
