@@ -11,6 +11,7 @@ use super::Category;
 use super::guards::{self, Polarity};
 use super::text::Sentence;
 use regex::{Regex, RegexSet, RegexSetBuilder, SetMatches};
+use std::borrow::Cow;
 use std::ops::Range;
 use std::sync::LazyLock;
 
@@ -508,52 +509,54 @@ const OPENERS: &[&str] = &[
 /// The sentence with its left-out subject restored, when it starts with a verb or
 /// (in the user's own profile) with a description of them.
 pub fn with_subject(text: &str, trusted: bool) -> String {
-    subject_restored(text, trusted, &Sentence::parse(text))
+    subject_restored(text, trusted, &Sentence::parse(text)).unwrap_or_else(|| text.to_owned())
 }
 
 /// [`with_subject`] and the parsed result. Most sentences need no subject, and their
 /// parse is then reused rather than done twice.
-pub fn parse_with_subject(text: &str, trusted: bool) -> (String, Sentence) {
+pub fn parse_with_subject(text: &str, trusted: bool) -> (Cow<'_, str>, Sentence) {
     let parsed = Sentence::parse(text);
-    let prepared = subject_restored(text, trusted, &parsed);
-    if prepared == text {
-        (prepared, parsed)
-    } else {
-        let reparsed = Sentence::parse(&prepared);
-        (prepared, reparsed)
+    match subject_restored(text, trusted, &parsed) {
+        Some(prepared) if prepared != text => {
+            let reparsed = Sentence::parse(&prepared);
+            (Cow::Owned(prepared), reparsed)
+        }
+        _ => (Cow::Borrowed(text), parsed),
     }
 }
 
-/// `text` with the subject it leaves out restored; `s` is `text` parsed.
-fn subject_restored(text: &str, trusted: bool, s: &Sentence) -> String {
+/// `text` with the subject it leaves out restored (`None`: it needs none); `s` is
+/// `text` parsed.
+fn subject_restored(text: &str, trusted: bool, s: &Sentence) -> Option<String> {
     let first = (0..s.len()).find(|&i| {
         let w = s.lower(i);
         !OPENERS.contains(&w) && !super::phrases::is_punct(w) && w != "!"
-    });
-    let Some(first) = first else {
-        return text.to_owned();
-    };
+    })?;
     let word = s.lower(first);
     if matches!(word, "i" | "my" | "we" | "our" | "me") {
-        return text.to_owned();
+        return None;
     }
-    let lead: String = s.span_text(0, first);
-    let rest = s.span_text(first, s.len());
-    // A restored verb is lowercased ("I moved…"); a description keeps its capital so
-    // that a capitalised writer's sentence is not mistaken for an all-lowercase one.
-    let lowercase_writer = !text.chars().any(char::is_uppercase);
+    // What precedes the subject's place and what follows it, spelt out only for the
+    // few sentences that get a subject.
+    let lead = || s.span_text(0, first);
+    let rest = || s.span_text(first, s.len());
     let prefixed = |subject: &str| -> String {
+        // A restored verb is lowercased ("I moved…"); a description keeps its capital
+        // so that a capitalised writer's sentence is not mistaken for an all-lowercase
+        // one.
         let rest = if subject != "I am a" {
-            lowercase_first(&rest)
+            lowercase_first(&rest())
         } else {
-            rest.clone()
+            rest()
         };
         // Keep a lowercase writer's sentence all lowercase.
+        let lowercase_writer = !text.chars().any(char::is_uppercase);
         let subject = if lowercase_writer {
             subject.to_lowercase()
         } else {
             subject.to_owned()
         };
+        let lead = lead();
         if lead.is_empty() {
             format!("{subject} {rest}")
         } else {
@@ -563,7 +566,7 @@ fn subject_restored(text: &str, trusted: bool, s: &Sentence) -> String {
     if let Some((_, subject)) = IMPLIED_SUBJECT.iter().find(|(w, _)| *w == word) {
         // "Moving to Leeds" but not "Moving is stressful".
         if !matches!(s.lower(first + 1), "is" | "was" | "can" | "will" | "'s") {
-            return prefixed(subject);
+            return Some(prefixed(subject));
         }
     }
     let describes_user = super::lexicon::DIETS.iter().any(|(d, _)| *d == word)
@@ -585,22 +588,23 @@ fn subject_restored(text: &str, trusted: bool, s: &Sentence) -> String {
     if describes_user
         && (trusted || matches!(next, "for" | "since" | "here" | "," | "and" | "now" | "too"))
     {
-        return prefixed("I am");
+        return Some(prefixed("I am"));
     }
     if trusted && super::phrases::role_at(s, first).is_some() {
-        return prefixed("I am a");
+        return Some(prefixed("I am a"));
     }
     // A profile's "Husband Kenji works in sales." is "My husband Kenji…".
     let relative = super::lexicon::RELATIONS.iter().any(|(r, _, _)| *r == word);
     if trusted && relative && s.is_capitalised(first + 1) {
-        let rest = lowercase_first(&rest);
-        return if lead.is_empty() {
+        let rest = lowercase_first(&rest());
+        let lead = lead();
+        return Some(if lead.is_empty() {
             format!("My {rest}")
         } else {
             format!("{lead} My {rest}")
-        };
+        });
     }
-    text.to_owned()
+    None
 }
 
 #[cfg(test)]
