@@ -140,7 +140,7 @@ impl ConversationReader {
         if let Some(instructions) = &conversation.custom_instructions {
             if let Some(about_user) = &instructions.about_user {
                 for sentence in text::sentences(about_user) {
-                    let found = self.profile(&sentence, false, conversation_date);
+                    let found = self.profile(sentence, false, conversation_date);
                     findings
                         .found
                         .push((found, Source::CustomInstructions, conversation_date));
@@ -253,7 +253,7 @@ fn user_message_facts(
     let mut third_party_framing = false;
     let mut previous_len = 0;
     for sentence in text::sentences(&own.text) {
-        let (prepared, mut parsed) = rules::parse_with_subject(&sentence, false);
+        let (prepared, mut parsed) = rules::parse_with_subject(sentence, false);
         // "I'm a lawyer. Just kidding, I'm a student": take back the previous sentence.
         if [
             "just kidding",
@@ -301,7 +301,7 @@ fn user_message_facts(
     if own_text_framing && !third_party_framing && !state.roleplay && !state.fiction {
         for quoted in &own.quoted {
             for sentence in text::sentences(quoted) {
-                let (_, parsed) = rules::parse_with_subject(&sentence, false);
+                let (_, parsed) = rules::parse_with_subject(sentence, false);
                 let ctx = Context {
                     year,
                     ..Context::default()

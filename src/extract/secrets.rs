@@ -237,7 +237,10 @@ fn secret_ranges(text: &str) -> Vec<Range<usize>> {
         find_patterned(text, &mut found);
     }
     for (start, token) in tokens(text) {
-        if looks_like_password(token) || looks_like_key(token) {
+        // Both shapes need at least `MIN_SECRET_CHARS` characters, so at least as
+        // many bytes: most words are ruled out without looking at them.
+        if token.len() >= MIN_SECRET_CHARS && (looks_like_password(token) || looks_like_key(token))
+        {
             found.push(start..start + token.len());
         }
     }
@@ -298,33 +301,56 @@ fn merge(mut ranges: Vec<Range<usize>>) -> Vec<Range<usize>> {
     out
 }
 
+/// Fewest characters of a password-like token (a key-like one needs more).
+const MIN_SECRET_CHARS: usize = 8;
+
 /// Candidate tokens with their byte offsets: text split on whitespace, quotes,
 /// brackets, commas and `=`, with trailing sentence punctuation trimmed (a trailing
 /// `!` is kept: passwords often end with one).
 fn tokens(text: &str) -> impl Iterator<Item = (usize, &str)> {
-    const SEPARATORS: &[char] = &[
-        '"', '\'', '`', '(', ')', '[', ']', '{', '}', '<', '>', ',', ';', '=', '\u{201c}',
-        '\u{201d}', '\u{2018}', '\u{2019}',
-    ];
     let mut offset = 0;
-    text.split_inclusive(move |c: char| c.is_whitespace() || SEPARATORS.contains(&c))
-        .filter_map(move |piece| {
-            let start = offset;
-            offset += piece.len();
-            let core = piece
-                .trim_end_matches(|c: char| c.is_whitespace() || SEPARATORS.contains(&c))
-                .trim_end_matches(['.', ',', ':', '?']);
-            let trimmed = core.trim_start_matches(':');
-            let lead = core.len() - trimmed.len();
-            (!trimmed.is_empty()).then_some((start + lead, trimmed))
-        })
+    text.split_inclusive(is_separator).filter_map(move |piece| {
+        let start = offset;
+        offset += piece.len();
+        let core = piece
+            .trim_end_matches(is_separator)
+            .trim_end_matches(['.', ',', ':', '?']);
+        let trimmed = core.trim_start_matches(':');
+        let lead = core.len() - trimmed.len();
+        (!trimmed.is_empty()).then_some((start + lead, trimmed))
+    })
+}
+
+/// Whitespace, quotes, brackets, commas, semicolons and `=`: what ends a token.
+fn is_separator(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '"' | '\''
+                | '`'
+                | '('
+                | ')'
+                | '['
+                | ']'
+                | '{'
+                | '}'
+                | '<'
+                | '>'
+                | ','
+                | ';'
+                | '='
+                | '\u{201c}'
+                | '\u{201d}'
+                | '\u{2018}'
+                | '\u{2019}'
+        )
 }
 
 /// Short strings mixing letters, digits and symbols the way passwords do
 /// ("Spurs2014!Ray", "Kt9@monsoon22"), or long mixed-case alphanumerics.
 fn looks_like_password(token: &str) -> bool {
     let len = token.chars().count();
-    if !(8..=64).contains(&len) || token.contains("://") || is_email(token) {
+    if !(MIN_SECRET_CHARS..=64).contains(&len) || token.contains("://") || is_email(token) {
         return false;
     }
     let letters = token.chars().filter(|c| c.is_alphabetic()).count();

@@ -144,8 +144,21 @@ fn looks_like_code(line: &str) -> bool {
         "curl ",
         "docker ",
     ];
-    let lower = t.to_lowercase();
-    if STARTS.iter().any(|s| lower.starts_with(s)) {
+    // The starts are lowercase ASCII: an ASCII line is lowercased only when one
+    // of them is there.
+    let lower = if !t.is_ascii() {
+        Some(t.to_lowercase())
+    } else if STARTS
+        .iter()
+        .any(|s| t.get(..s.len()).is_some_and(|p| p.eq_ignore_ascii_case(s)))
+    {
+        Some(t.to_ascii_lowercase())
+    } else {
+        None
+    };
+    if let Some(lower) = lower
+        && STARTS.iter().any(|s| lower.starts_with(s))
+    {
         return !lower.starts_with("from ") || lower.contains(" import ");
     }
     let total = t.chars().count();
@@ -175,19 +188,24 @@ fn without_long_pastes(text: &str) -> String {
 
 /// Separates "double" and 'single' quoted passages from the rest.
 fn split_quotes(text: &str) -> OwnWords {
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
     let mut out = OwnWords::default();
     let mut kept_from = 0usize;
-    let mut i = 0usize;
-    while let Some(&(at, c)) = chars.get(i) {
-        let close = match c {
-            '"' => find_double_close(&chars, i),
-            '\'' if opens_single(&chars, i) => find_single_close(&chars, i),
-            _ => None,
+    let mut from = 0usize;
+    // Both quote marks are ASCII: every byte offset below is a character boundary.
+    while let Some(at) = text
+        .get(from..)
+        .and_then(|rest| rest.find(['"', '\'']))
+        .map(|k| from + k)
+    {
+        let close = if text[at..].starts_with('"') {
+            text[at + 1..].find('"').map(|k| at + 1 + k)
+        } else if opens_single(text, at) {
+            find_single_close(text, at)
+        } else {
+            None
         };
         match close {
-            Some(j) => {
-                let end = chars.get(j).map(|&(b, _)| b).unwrap_or(text.len());
+            Some(end) => {
                 if let Some(before) = text.get(kept_from..at) {
                     out.text.push_str(before);
                 }
@@ -196,9 +214,9 @@ fn split_quotes(text: &str) -> OwnWords {
                     out.quoted.push(inner.to_owned());
                 }
                 kept_from = end + 1;
-                i = j + 1;
+                from = end + 1;
             }
-            None => i += 1,
+            None => from = at + 1,
         }
     }
     if let Some(rest) = text.get(kept_from..) {
@@ -207,54 +225,52 @@ fn split_quotes(text: &str) -> OwnWords {
     out
 }
 
-fn find_double_close(chars: &[(usize, char)], open: usize) -> Option<usize> {
-    chars
-        .iter()
-        .enumerate()
-        .skip(open + 1)
-        .find(|(_, (_, c))| *c == '"')
-        .map(|(j, _)| j)
-}
-
-fn opens_single(chars: &[(usize, char)], i: usize) -> bool {
-    let before = i.checked_sub(1).and_then(|k| chars.get(k)).map(|&(_, c)| c);
-    let after = chars.get(i + 1).map(|&(_, c)| c);
+/// Whether the apostrophe at byte `at` opens a quote.
+fn opens_single(text: &str, at: usize) -> bool {
+    let before = text.get(..at).and_then(|t| t.chars().next_back());
+    let after = text.get(at + 1..).and_then(|t| t.chars().next());
     let before_ok = before.is_none_or(|c| c.is_whitespace() || "(:[-".contains(c));
     before_ok && after.is_some_and(|c| !c.is_whitespace())
 }
 
-fn find_single_close(chars: &[(usize, char)], open: usize) -> Option<usize> {
-    let start_byte = chars.get(open).map(|&(b, _)| b)?;
-    for (j, &(b, c)) in chars.iter().enumerate().skip(open + 2) {
-        if b - start_byte > MAX_SINGLE_QUOTE {
+/// The byte of the apostrophe closing the quote opened at byte `open`.
+fn find_single_close(text: &str, open: usize) -> Option<usize> {
+    let inside = text.get(open + 1..)?;
+    // The first character inside the quote cannot close it.
+    for (k, c) in inside.char_indices().skip(1) {
+        let at = open + 1 + k;
+        if at - open > MAX_SINGLE_QUOTE {
             return None;
         }
         if c != '\'' {
             continue;
         }
-        let before = chars.get(j - 1).map(|&(_, c)| c);
-        let after = chars.get(j + 1).map(|&(_, c)| c);
+        let before = text.get(..at).and_then(|t| t.chars().next_back());
+        let mut following = text.get(at + 1..).unwrap_or("").chars();
+        let after = following.next();
         let closes = before.is_some_and(|c| !c.is_whitespace())
             && after.is_none_or(|c| c.is_whitespace() || ".,;:!?)".contains(c));
         // "kids' toys": an apostrophe after a plural, followed by a word, is not a close.
         let plural_possessive = before == Some('s')
             && after.is_some_and(char::is_whitespace)
-            && chars.get(j + 2).is_some_and(|&(_, c)| c.is_lowercase());
+            && following.next().is_some_and(char::is_lowercase);
         if closes && !plural_possessive {
-            return Some(j);
+            return Some(at);
         }
     }
     None
 }
 
+/// Abbreviations a full stop does not end a sentence after.
+const ABBREVIATIONS: &[&str] = &[
+    "mr", "mrs", "ms", "dr", "st", "prof", "e.g", "i.e", "etc", "vs", "approx", "no", "jr", "sr",
+    "mt", "ft", "inc", "ltd", "co", "dept", "est", "ca", "med", "b.sc", "m.sc", "ph.d", "m.ed",
+    "b.ed", "b.a", "m.a",
+];
+
 /// Sentences: split at line breaks and at . ! ? followed by a space, except after
 /// abbreviations ("Dr.", "e.g.", "M.Ed.") and initials.
-pub fn sentences(text: &str) -> Vec<String> {
-    const ABBREVIATIONS: &[&str] = &[
-        "mr", "mrs", "ms", "dr", "st", "prof", "e.g", "i.e", "etc", "vs", "approx", "no", "jr",
-        "sr", "mt", "ft", "inc", "ltd", "co", "dept", "est", "ca", "med", "b.sc", "m.sc", "ph.d",
-        "m.ed", "b.ed", "b.a", "m.a",
-    ];
+pub fn sentences(text: &str) -> Vec<&str> {
     let mut out = Vec::new();
     for line in text.lines() {
         let line = line.trim().trim_start_matches(['-', '*', '•', '>']).trim();
@@ -262,53 +278,55 @@ pub fn sentences(text: &str) -> Vec<String> {
             continue;
         }
         let mut start = 0;
-        let bytes: Vec<(usize, char)> = line.char_indices().collect();
-        for (k, &(at, c)) in bytes.iter().enumerate() {
+        for (at, c) in line.char_indices() {
+            let end = at + c.len_utf8();
+            let mut following = line[end..].chars();
             // An emoji followed by a capitalised word ends a sentence too ("lol 😂 As a fan…").
             if is_emoji(c) {
-                let next_word = bytes.get(k + 1..k + 3).unwrap_or(&[]);
-                if matches!(next_word, [(_, ' '), (_, n)] if n.is_uppercase()) {
-                    let end = at + c.len_utf8();
-                    let piece = line[start..end].trim();
-                    if !piece.is_empty() {
-                        out.push(piece.to_owned());
-                    }
+                if following.next() == Some(' ') && following.next().is_some_and(char::is_uppercase)
+                {
+                    push_piece(&mut out, &line[start..end]);
                     start = end;
                 }
                 continue;
             }
-            if !matches!(c, '.' | '!' | '?') {
+            if !matches!(c, '.' | '!' | '?') || !following.next().is_none_or(char::is_whitespace) {
                 continue;
             }
-            let next = bytes.get(k + 1).map(|&(_, c)| c);
-            if !next.is_none_or(char::is_whitespace) {
+            if c == '.' && ends_abbreviation(&line[start..at]) {
                 continue;
             }
-            if c == '.' {
-                let word: String = line[start..at]
-                    .rsplit(char::is_whitespace)
-                    .next()
-                    .unwrap_or("")
-                    .trim_start_matches('(')
-                    .to_lowercase();
-                let initial = word.chars().count() == 1;
-                if initial || ABBREVIATIONS.contains(&word.as_str()) {
-                    continue;
-                }
-            }
-            let end = at + c.len_utf8();
-            let piece = line[start..end].trim();
-            if !piece.is_empty() {
-                out.push(piece.to_owned());
-            }
+            push_piece(&mut out, &line[start..end]);
             start = end;
         }
-        let rest = line[start..].trim();
-        if !rest.is_empty() {
-            out.push(rest.to_owned());
-        }
+        push_piece(&mut out, &line[start..]);
     }
     out
+}
+
+/// Adds `piece` trimmed, unless nothing is left of it.
+fn push_piece<'a>(out: &mut Vec<&'a str>, piece: &'a str) {
+    let piece = piece.trim();
+    if !piece.is_empty() {
+        out.push(piece);
+    }
+}
+
+/// Whether the last word of `before`, followed by a full stop, is an abbreviation
+/// or an initial.
+fn ends_abbreviation(before: &str) -> bool {
+    let word = before
+        .rsplit(char::is_whitespace)
+        .next()
+        .unwrap_or("")
+        .trim_start_matches('(');
+    if word.is_ascii() {
+        word.len() == 1 || ABBREVIATIONS.iter().any(|a| a.eq_ignore_ascii_case(word))
+    } else {
+        // Lowercasing may change the number of characters ('İ' → "i̇").
+        let word = word.to_lowercase();
+        word.chars().count() == 1 || ABBREVIATIONS.contains(&word.as_str())
+    }
 }
 
 fn is_emoji(c: char) -> bool {
