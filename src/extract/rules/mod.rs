@@ -449,7 +449,7 @@ fn speaks_of_self(s: &Sentence) -> bool {
                 | "sign-off"
                 | "signed"
                 | "from"
-        ) || work::DEGREES.contains(&s.text(i))
+        ) || work::is_degree(s.text(i))
     })
 }
 

@@ -803,7 +803,15 @@ fn teaching(scan: &mut Scan) {
     }
 }
 
-pub const DEGREES: &[&str] = &[
+/// Whether `word`, as written, is the abbreviation of a degree ("MSc", "Ph.D.").
+pub fn is_degree(word: &str) -> bool {
+    // Every abbreviation starts with a capital letter: checked first, it rules out most
+    // words of a sentence without comparing them with the whole list.
+    word.starts_with(|c: char| c.is_ascii_uppercase()) && DEGREES.contains(&word)
+}
+
+/// Degrees' abbreviations, each starting with an ASCII capital letter.
+const DEGREES: &[&str] = &[
     "BSc", "B.Sc", "B.Sc.", "BA", "B.A.", "BEng", "BS", "MSc", "M.Sc", "M.Sc.", "MA", "M.A.",
     "MEng", "MBA", "M.Ed", "M.Ed.", "MEd", "B.Ed", "B.Ed.", "BEd", "PhD", "Ph.D", "Ph.D.", "MD",
     "JD", "LLB", "LLM", "BCom", "BBA", "MPhil", "DPhil", "EdD", "BSN", "MSN", "MPH", "MFA", "BFA",
@@ -1037,7 +1045,7 @@ fn degrees(scan: &mut Scan) {
     for i in 0..scan.s.len() {
         let text = scan.s.text(i);
         let lower = scan.s.lower(i);
-        let abbreviation = DEGREES.contains(&text);
+        let abbreviation = is_degree(text);
         let word = DEGREE_WORDS.contains(&lower) && matches!(scan.s.lower(i + 1), "in" | "of");
         if !(abbreviation || word) || scan.handed_over(i) {
             continue;
@@ -1426,5 +1434,16 @@ mod tests {
             values("I'm going back to work part-time as a dental hygienist in April."),
             vec!["Dental hygienist"]
         );
+    }
+
+    #[test]
+    fn every_degree_starts_with_a_capital() {
+        use super::{DEGREES, is_degree};
+        assert!(
+            DEGREES
+                .iter()
+                .all(|d| d.starts_with(|c: char| c.is_ascii_uppercase()))
+        );
+        assert!(is_degree("MSc") && is_degree("Ph.D.") && !is_degree("msc"));
     }
 }
