@@ -236,11 +236,8 @@ fn secret_ranges(text: &str) -> Vec<Range<usize>> {
     if !no_pattern_matches(text) {
         find_patterned(text, &mut found);
     }
-    for (start, token) in tokens(text) {
-        // Both shapes need at least `MIN_SECRET_CHARS` characters, so at least as
-        // many bytes: most words are ruled out without looking at them.
-        if token.len() >= MIN_SECRET_CHARS && (looks_like_password(token) || looks_like_key(token))
-        {
+    for (start, token) in long_tokens(text) {
+        if looks_like_password(token) || looks_like_key(token) {
             found.push(start..start + token.len());
         }
     }
@@ -306,18 +303,37 @@ const MIN_SECRET_CHARS: usize = 8;
 
 /// Candidate tokens with their byte offsets: text split on whitespace, quotes,
 /// brackets, commas and `=`, with trailing sentence punctuation trimmed (a trailing
-/// `!` is kept: passwords often end with one).
-fn tokens(text: &str) -> impl Iterator<Item = (usize, &str)> {
-    let mut offset = 0;
-    text.split_inclusive(is_separator).filter_map(move |piece| {
-        let start = offset;
-        offset += piece.len();
-        let core = piece
-            .trim_end_matches(is_separator)
-            .trim_end_matches(['.', ',', ':', '?']);
-        let trimmed = core.trim_start_matches(':');
-        let lead = core.len() - trimmed.len();
-        (!trimmed.is_empty()).then_some((start + lead, trimmed))
+/// `!` is kept: passwords often end with one). Both shapes of secret need at least
+/// `MIN_SECRET_CHARS` characters, so at least as many bytes: shorter words (most
+/// of them) are left out before they are trimmed.
+fn long_tokens(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    // ASCII text is walked byte by byte, without decoding characters.
+    let ascii = text.is_ascii();
+    let mut from = 0;
+    std::iter::from_fn(move || {
+        loop {
+            let rest = text.get(from..).filter(|rest| !rest.is_empty())?;
+            let separator = if ascii {
+                rest.bytes()
+                    .position(|b| is_separator(char::from(b)))
+                    .map(|k| (k, 1))
+            } else {
+                rest.char_indices()
+                    .find(|&(_, c)| is_separator(c))
+                    .map(|(k, c)| (k, c.len_utf8()))
+            };
+            let (len, separator_len) = separator.unwrap_or((rest.len(), 0));
+            let start = from;
+            from += len + separator_len;
+            let Some(run) = rest.get(..len).filter(|run| run.len() >= MIN_SECRET_CHARS) else {
+                continue;
+            };
+            let core = run.trim_end_matches(['.', ',', ':', '?']);
+            let trimmed = core.trim_start_matches(':');
+            if !trimmed.is_empty() {
+                return Some((start + core.len() - trimmed.len(), trimmed));
+            }
+        }
     })
 }
 
