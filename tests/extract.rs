@@ -426,7 +426,7 @@ fn process_prints_memory_and_json() {
 }
 
 #[test]
-fn the_same_export_always_gives_the_same_memory() {
+fn the_same_export_always_gives_the_same_memory_and_facts() {
     // A generated export has many facts that tie in ranking.
     let mut doc = Vec::new();
     let options = fullpass::synth::Options {
@@ -438,10 +438,13 @@ fn the_same_export_always_gives_the_same_memory() {
     let settings = ExtractSettings::default();
     let render = || {
         let out = pass::run(&doc[..], &Limits::default(), &settings, |_| Ok(())).unwrap();
-        memory::render_markdown(&out.facts)
+        (
+            memory::render_markdown(&out.facts),
+            memory::render_json(&out.facts).to_string(),
+        )
     };
     let first = render();
-    assert!(first.lines().count() > 10, "{first}");
+    assert!(first.0.lines().count() > 10, "{}", first.0);
     for _ in 0..4 {
         assert_eq!(render(), first);
     }

@@ -114,7 +114,18 @@ impl Group {
             .filter_map(|f| f.first_seen)
             .min();
         let said = |f: &Fact| asserted(f, profile_since);
-        members.sort_by(|a, b| said(a).cmp(&said(b)).then(a.ended.cmp(&b.ended)));
+        // Members arrive in no fixed order: ties are broken by the whole fact, so
+        // the same export always gives the same fact, conversation ids included.
+        members.sort_by(|a, b| {
+            said(a)
+                .cmp(&said(b))
+                .then(a.ended.cmp(&b.ended))
+                .then_with(|| a.first_seen.cmp(&b.first_seen))
+                .then_with(|| a.last_seen.cmp(&b.last_seen))
+                .then_with(|| a.value.cmp(&b.value))
+                .then_with(|| a.conversations.cmp(&b.conversations))
+                .then_with(|| a.mentions.cmp(&b.mentions))
+        });
         let last_asserted = members.iter().filter_map(said).max();
         let ended = members.last().is_some_and(|f| f.ended);
         // "Wife: Ana" says more than "Married to: Ana" or "Partner: Ana".
@@ -482,6 +493,36 @@ mod tests {
         assert_eq!(f.first_seen, day("2023-02-01"));
         assert_eq!(f.last_seen, day("2024-05-01"));
         assert!(f.previously.is_empty());
+    }
+
+    #[test]
+    fn merged_conversations_do_not_depend_on_input_order() {
+        // Same day, different wordings and conversations: every order must list
+        // the conversations the same way.
+        let inputs = [
+            cand(Category::Interests, None, "Plays chess", "2024-03-01", "c1"),
+            cand(Category::Interests, None, "Plays chess", "2024-03-01", "c2"),
+            cand(
+                Category::Interests,
+                None,
+                "Plays chess online",
+                "2024-03-01",
+                "c3",
+            ),
+            cand(Category::Interests, None, "plays chess", "2024-03-01", "c4"),
+        ];
+        let merged = |order: &[usize]| {
+            let facts = consolidate(
+                order.iter().map(|&i| inputs[i].clone()).collect(),
+                &settings(),
+            );
+            assert_eq!(facts.len(), 1, "{facts:?}");
+            (facts[0].value.clone(), facts[0].conversations.clone())
+        };
+        let first = merged(&[0, 1, 2, 3]);
+        for order in [[3, 2, 1, 0], [1, 3, 0, 2], [2, 0, 3, 1]] {
+            assert_eq!(merged(&order), first, "order {order:?}");
+        }
     }
 
     #[test]
