@@ -6,7 +6,8 @@
 //! parses each into borrowing structs ([`raw`]) and reduces it to what
 //! extraction needs ([`chatgpt`], [`claude`]). A bounded channel of byte
 //! blocks ([`feed`]) joins them, so decompression and parsing overlap and
-//! neither runs far ahead of the other.
+//! neither runs far ahead of the other. A small export already in memory is
+//! read on one thread instead ([`read_export_in_memory`]).
 
 mod chatgpt;
 mod claude;
