@@ -97,16 +97,35 @@ pub fn asks_for_fiction(norm: &str) -> bool {
 /// The part of [`asks_for_fiction`] that is not a role-play: a story, poem, scene.
 pub fn requests_invented_text(norm: &str) -> bool {
     FICTION.as_ref().is_some_and(|re| {
-        re.for_text(norm).find_iter(norm).any(|m| {
-            let before: Vec<&str> = norm[..m.start()].split_whitespace().rev().take(2).collect();
-            !before.iter().any(|w| {
-                matches!(
-                    *w,
-                    "i" | "am" | "we" | "are" | "was" | "he" | "she" | "they" | "is"
-                )
+        may_ask_for_fiction(norm)
+            && re.for_text(norm).find_iter(norm).any(|m| {
+                let before: Vec<&str> =
+                    norm[..m.start()].split_whitespace().rev().take(2).collect();
+                !before.iter().any(|w| {
+                    matches!(
+                        *w,
+                        "i" | "am" | "we" | "are" | "was" | "he" | "she" | "they" | "is"
+                    )
+                })
             })
-        })
     })
+}
+
+/// Literals of which every match of [`FICTION`] contains at least one: each word of
+/// its second list (the first alternative ends in one), and for the second
+/// alternative a word of that list or "once upon a time", "character", "in my ".
+/// `FICTION` is case-sensitive and these are plain substrings, so a text without any
+/// of them cannot match; most sentences have none, and one literal search is far
+/// cheaper than the pattern's bounded gap over the common verbs ("make", "need").
+const FICTION_LITERALS: &str = "story|stories|poem|poetry|limerick|lyrics|song|tale|fable|\
+    scene|script|screenplay|novel|chapter|haiku|sonnet|rap|verse|monologue|dialogue|fanfic|\
+    fiction|plot|ballad|rhyme|skit|play|once upon a time|character|in my ";
+
+/// Whether `norm` may match [`FICTION`]: `false` only when it cannot.
+fn may_ask_for_fiction(norm: &str) -> bool {
+    static LITERALS: LazyLock<Option<regex::Regex>> =
+        LazyLock::new(|| regex::Regex::new(FICTION_LITERALS).ok());
+    LITERALS.as_ref().is_none_or(|re| re.is_match(norm))
 }
 
 /// Starts a role-play or an impersonation: what follows may be in character.
@@ -412,5 +431,30 @@ mod tests {
         assert_eq!(p("I no longer work at Fennel Labs"), Polarity::Ended);
         assert_eq!(p("I used to be a teacher"), Polarity::Ended);
         assert_eq!(p("I've never been a smoker"), Polarity::Negated);
+    }
+
+    #[test]
+    fn fiction_literals_pass_every_fiction_match() {
+        let samples = [
+            "write me a short poem about my dog",
+            "can you make a fairytale for my kid",
+            "tell us a fable",
+            "i need some verses for a card",
+            "help me with the dialogue in this scene",
+            "once upon a time there was a cat",
+            "a character who lives in lisbon",
+            "in my campaign the wizard is old",
+            "i am playing a character called bob",
+            "generate fan fiction about it",
+            "compose rhymes for my niece",
+            "i live in tokyo and work as a nurse",
+            "make sure you need the tickets",
+        ];
+        let fiction = FICTION.as_ref().map(|re| re.for_text("").clone());
+        for norm in samples {
+            let matched = fiction.as_ref().is_some_and(|re| re.is_match(norm));
+            assert!(!matched || may_ask_for_fiction(norm), "{norm}");
+        }
+        assert!(!may_ask_for_fiction("i live in tokyo and work as a nurse"));
     }
 }
