@@ -125,8 +125,7 @@ fn looks_like_code(line: &str) -> bool {
     if line.starts_with("    ") || line.starts_with('\t') {
         return true;
     }
-    const MARKS: &[&str] = &["=", "{", "}", "();", "=>", "</", "::", "|:", "$ ", ">>>"];
-    if MARKS.iter().any(|m| t.contains(m)) {
+    if has_code_mark(t) {
         return true;
     }
     const STARTS: &[&str] = &[
@@ -159,22 +158,73 @@ fn looks_like_code(line: &str) -> bool {
     // The starts are ASCII, so the lowercase line starts with one exactly when its
     // first characters, lowercased one by one, are that start's: the line itself is
     // lowercased only when one is there.
-    let starts_with = |start: &str| {
-        t.chars()
-            .flat_map(char::to_lowercase)
-            .take(start.len())
-            .eq(start.chars())
-    };
-    if STARTS.iter().any(|s| starts_with(s)) {
+    let head = LowerHead::of(t);
+    if STARTS.iter().any(|s| head.starts_with(s)) {
         let lower = t.to_lowercase();
         return !lower.starts_with("from ") || lower.contains(" import ");
     }
+    // A line has at least as many bytes as characters: under 12 bytes is under 12 characters.
+    if t.len() < 12 {
+        return false;
+    }
     let total = t.chars().count();
-    let plain = t
-        .chars()
-        .filter(|c| c.is_alphabetic() || c.is_whitespace() || ",.'!?-".contains(*c))
-        .count();
+    let plain = t.chars().filter(|&c| is_plain(c)).count();
     total >= 12 && (plain as f64) < 0.7 * total as f64
+}
+
+/// A character of ordinary prose: a letter, a space or common punctuation.
+fn is_plain(c: char) -> bool {
+    c.is_alphabetic() || c.is_whitespace() || matches!(c, ',' | '.' | '\'' | '!' | '?' | '-')
+}
+
+/// Whether `line` contains a mark only code has ("=", "{", "();", "</", "::"...).
+fn has_code_mark(line: &str) -> bool {
+    // "=>" is left out: a line containing it contains "=".
+    const MARKS: &[&str] = &["=", "{", "}", "();", "</", "::", "|:", "$ ", ">>>"];
+    // Every mark starts with one of these bytes, so a line with none of them (most
+    // prose) has no mark: one pass over its bytes instead of a search per mark.
+    let may_have_mark = line.bytes().any(|b| {
+        matches!(
+            b,
+            b'=' | b'{' | b'}' | b'(' | b'<' | b':' | b'|' | b'$' | b'>'
+        )
+    });
+    may_have_mark && MARKS.iter().any(|m| line.contains(m))
+}
+
+/// The first characters of a line lowercased, each as its byte when ASCII and as
+/// a byte no ASCII text has otherwise: enough to compare with the ASCII code starts
+/// without lowercasing the whole line.
+struct LowerHead {
+    bytes: [u8; Self::LEN],
+    len: usize,
+}
+
+impl LowerHead {
+    /// Longer than the longest code start ("function ", "traceback").
+    const LEN: usize = 16;
+
+    fn of(line: &str) -> Self {
+        let mut head = Self {
+            bytes: [0; Self::LEN],
+            len: 0,
+        };
+        for (slot, c) in head
+            .bytes
+            .iter_mut()
+            .zip(line.chars().flat_map(char::to_lowercase))
+        {
+            *slot = if c.is_ascii() { c as u8 } else { 0xff };
+            head.len += 1;
+        }
+        head
+    }
+
+    /// Whether the lowercased line starts with `start`, which must be ASCII and no
+    /// longer than [`Self::LEN`].
+    fn starts_with(&self, start: &str) -> bool {
+        self.bytes[..self.len].starts_with(start.as_bytes())
+    }
 }
 
 /// In a message of three or more paragraphs and over 1500 characters, paragraphs over
@@ -714,5 +764,28 @@ mod tests {
         assert_eq!(s.lower(s.token_at(at)), "boyfriend");
         let s = Sentence::parse("Unity/C# dev at Acme & Co, 3.5 years");
         assert_eq!(s.norm, "unity/c# dev at acme & co , 3.5 years");
+    }
+
+    #[test]
+    fn code_marks_and_starts_match_plain_searches() {
+        for line in [
+            "a => b",
+            "x = 1",
+            "f();",
+            "</div>",
+            "a::b",
+            "$ ls",
+            ">>> 1",
+            "plain prose",
+        ] {
+            let plain = ["=", "{", "}", "();", "=>", "</", "::", "|:", "$ ", ">>>"]
+                .iter()
+                .any(|m| line.contains(m));
+            assert_eq!(has_code_mark(line), plain, "{line}");
+        }
+        assert!(LowerHead::of("IMPORT os").starts_with("import "));
+        assert!(LowerHead::of("Traceback (most recent call last)").starts_with("traceback"));
+        assert!(!LowerHead::of("İmport os").starts_with("import "));
+        assert!(!LowerHead::of("def").starts_with("def "));
     }
 }
