@@ -384,21 +384,8 @@ fn partners(scan: &mut Scan) {
             );
         }
     }
-    for hit in scan.hits(&DATING) {
-        let Some(who) = hit.group(1) else { continue };
-        if !scan.about_user(hit.start) || !scan.s.is_capitalised(who.start) {
-            continue;
-        }
-        if let Some(name) = phrases::name_at(scan.s, who.start, false) {
-            scan.add(
-                Category::Family,
-                Some("partner"),
-                format!("Partner: {}", name.text),
-                false,
-            );
-        }
-    }
-    for pattern in [&BROKE_UP, &BROKE_UP_WITH] {
+    // Dating someone, or no longer (the partner fact then ended).
+    for (pattern, ended) in [(&DATING, false), (&BROKE_UP, true), (&BROKE_UP_WITH, true)] {
         for hit in scan.hits(pattern) {
             let Some(who) = hit.group(1) else { continue };
             if !scan.about_user(hit.start) || !scan.s.is_capitalised(who.start) {
@@ -409,7 +396,7 @@ fn partners(scan: &mut Scan) {
                     Category::Family,
                     Some("partner"),
                     format!("Partner: {}", name.text),
-                    true,
+                    ended,
                 );
             }
         }

@@ -397,15 +397,7 @@ fn employers(scan: &mut Scan) {
         if scan.about_user(hit.start)
             && let Some(org) = org(scan, hit.end)
         {
-            scan.add(
-                Category::Work,
-                Some("employer"),
-                format!("Works at {}", org.text),
-                false,
-            );
-            if scan.s.lower(org.end) == "as" {
-                role_from(scan, org.end + 1, false);
-            }
+            employer_and_role(scan, &org);
         }
     }
     // "Since September I'm at Studio Lasek": only a workplace, not "I'm at the airport".
@@ -427,16 +419,7 @@ fn employers(scan: &mut Scan) {
         if scan.about_user(hit.start)
             && let Some(org) = org(scan, hit.end)
         {
-            scan.add(
-                Category::Work,
-                Some("employer"),
-                format!("Works at {}", org.text),
-                false,
-            );
-            // "…at Shopify as a staff engineer"
-            if scan.s.lower(org.end) == "as" {
-                role_from(scan, org.end + 1, false);
-            }
+            employer_and_role(scan, &org);
         }
     }
     for hit in scan.hits(&LEFT) {
@@ -498,6 +481,19 @@ fn employers(scan: &mut Scan) {
 }
 
 /// Whether a name the user says they left is a workplace rather than a city or a club.
+/// "Works at ORG", and the role when one follows ("…at Shopify as a staff engineer").
+fn employer_and_role(scan: &mut Scan, org: &Phrase) {
+    scan.add(
+        Category::Work,
+        Some("employer"),
+        format!("Works at {}", org.text),
+        false,
+    );
+    if scan.s.lower(org.end) == "as" {
+        role_from(scan, org.end + 1, false);
+    }
+}
+
 fn looks_like_employer(scan: &Scan, org: &Phrase) -> bool {
     const ORG_WORDS: &[&str] = &[
         "studio",
