@@ -3,7 +3,7 @@
 //! bytes, never by a file name. Runs on its own thread so that decompression
 //! overlaps parsing; see [`super::feed`].
 
-use super::feed::{Chunk, Hangup, Pipe};
+use super::feed::{BLOCK_BYTES, Chunk, Hangup, Pipe};
 use super::{IngestError, Limits};
 use std::cell::Cell;
 use std::io::{self, BufReader, Cursor, Read, Seek, SeekFrom, Write};
@@ -15,6 +15,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub(crate) const SINGLE_DOCUMENT: &str = "conversations.json";
 /// Read-ahead of the compressed input.
 const INPUT_BUFFER: usize = 256 << 10;
+/// The first size of a block that grows as it fills.
+const FIRST_GROWTH: usize = 8 << 10;
 
 /// Why the producer stopped early.
 enum Stop {
@@ -103,8 +105,15 @@ impl Container {
 
 /// Reads the whole input and sends its documents down `pipe`; run on the
 /// decompression thread. Ends by dropping `pipe`, which the parser sees as
-/// the end of the input; a failure is sent as the last chunk.
-pub(crate) fn produce<R: Read>(input: R, limits: Limits, counter: Arc<AtomicU64>, pipe: Pipe) {
+/// the end of the input; a failure is sent as the last chunk. `input_len`,
+/// when known, keeps the read-ahead buffer no larger than the input.
+pub(crate) fn produce<R: Read>(
+    input: R,
+    input_len: Option<usize>,
+    limits: Limits,
+    counter: Arc<AtomicU64>,
+    pipe: Pipe,
+) {
     let failure = Cell::new(None);
     let mut input = CountedInput {
         inner: input,
@@ -113,13 +122,15 @@ pub(crate) fn produce<R: Read>(input: R, limits: Limits, counter: Arc<AtomicU64>
         limit: limits.max_compressed_bytes,
         failure: &failure,
     };
-    if let Err(Stop::Failed(e)) = produce_from(&mut input, &limits, &pipe) {
+    let read_ahead = input_len.map_or(INPUT_BUFFER, |n| n.clamp(1, INPUT_BUFFER));
+    if let Err(Stop::Failed(e)) = produce_from(&mut input, read_ahead, &limits, &pipe) {
         let _ = pipe.send(Chunk::Failed(e));
     }
 }
 
 fn produce_from<R: Read>(
     input: &mut CountedInput<'_, R>,
+    read_ahead: usize,
     limits: &Limits,
     pipe: &Pipe,
 ) -> Result<(), Stop> {
@@ -139,8 +150,8 @@ fn produce_from<R: Read>(
     let input_read = Arc::clone(&input.shared);
     let replay = Cursor::new(head).chain(input);
     match container {
-        Container::Gzip => gunzip(replay, failure, &input_read, limits, pipe),
-        Container::Zip => unzip(replay, failure, limits, pipe),
+        Container::Gzip => gunzip(replay, read_ahead, failure, &input_read, limits, pipe),
+        Container::Zip => unzip(replay, read_ahead, failure, limits, pipe),
         Container::Json => {
             pipe.send(Chunk::Document(SINGLE_DOCUMENT.to_owned()))?;
             let mut total = 0;
@@ -159,6 +170,7 @@ fn produce_from<R: Read>(
 
 fn gunzip<R: Read>(
     replay: R,
+    read_ahead: usize,
     failure: &Cell<Option<InputFailure>>,
     input_read: &AtomicU64,
     limits: &Limits,
@@ -166,7 +178,7 @@ fn gunzip<R: Read>(
 ) -> Result<(), Stop> {
     pipe.send(Chunk::Document(SINGLE_DOCUMENT.to_owned()))?;
     let mut decoder =
-        flate2::bufread::MultiGzDecoder::new(BufReader::with_capacity(INPUT_BUFFER, replay));
+        flate2::bufread::MultiGzDecoder::new(BufReader::with_capacity(read_ahead, replay));
     let mut total = 0;
     loop {
         let mut block = pipe.empty_block();
@@ -190,7 +202,6 @@ fn gunzip<R: Read>(
         if filled == 0 {
             return Ok(());
         }
-        block.truncate(filled);
         send_block(block, pipe, &mut total, limits)?;
     }
 }
@@ -213,12 +224,13 @@ fn describe_gzip_error(e: &io::Error) -> String {
 /// bounded by the compressed-size limit.
 fn unzip<R: Read>(
     mut replay: R,
+    read_ahead: usize,
     failure: &Cell<Option<InputFailure>>,
     limits: &Limits,
     pipe: &Pipe,
 ) -> Result<(), Stop> {
     let mut spool = tempfile::tempfile().map_err(IngestError::Spool)?;
-    let mut buffer = vec![0u8; INPUT_BUFFER];
+    let mut buffer = vec![0u8; read_ahead];
     loop {
         let n = match replay.read(&mut buffer) {
             Ok(0) => break,
@@ -303,7 +315,6 @@ fn pump(
         if filled == 0 {
             return Ok(());
         }
-        block.truncate(filled);
         send_block(block, pipe, total, limits)?;
     }
 }
@@ -321,10 +332,17 @@ fn send_block(block: Vec<u8>, pipe: &Pipe, total: &mut u64, limits: &Limits) -> 
     Ok(())
 }
 
-/// Reads until `block` is full or the reader ends; returns the bytes read.
-fn fill_block(reader: &mut dyn Read, block: &mut [u8]) -> io::Result<usize> {
+/// Reads until `block` holds [`BLOCK_BYTES`] or the reader ends, growing a
+/// shorter block as it fills; leaves it holding just what was read.
+fn fill_block(reader: &mut dyn Read, block: &mut Vec<u8>) -> io::Result<usize> {
     let mut filled = 0;
-    while filled < block.len() {
+    loop {
+        if filled == block.len() {
+            if filled >= BLOCK_BYTES {
+                break;
+            }
+            block.resize((filled * 2).clamp(FIRST_GROWTH, BLOCK_BYTES), 0);
+        }
         match reader.read(block.get_mut(filled..).unwrap_or_default()) {
             Ok(0) => break,
             Ok(n) => filled += n,
@@ -332,6 +350,7 @@ fn fill_block(reader: &mut dyn Read, block: &mut [u8]) -> io::Result<usize> {
             Err(e) => return Err(e),
         }
     }
+    block.truncate(filled);
     Ok(filled)
 }
 

@@ -168,7 +168,7 @@ pub fn read_export<R: Read + Send>(
         std::thread::Builder::new()
             .name("fullpass-unpack".to_owned())
             .spawn_scoped(scope, move || {
-                container::produce(input, producer_limits, producer_count, pipe)
+                container::produce(input, None, producer_limits, producer_count, pipe)
             })
             .map_err(IngestError::Thread)?;
         let mut feed = feed;
@@ -200,7 +200,13 @@ pub fn read_export_in_memory(
         .saturating_add(1)
         .min(IN_MEMORY_DECOMPRESSED_BYTES);
     let (pipe, mut feed, overflowed) = feed::buffered_pipe(Arc::clone(&input_bytes), cap);
-    container::produce(input, *limits, Arc::clone(&input_bytes), pipe);
+    container::produce(
+        input,
+        Some(input.len()),
+        *limits,
+        Arc::clone(&input_bytes),
+        pipe,
+    );
     if overflowed.load(Ordering::Relaxed) {
         return read_export(input, limits, sink);
     }
