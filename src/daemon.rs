@@ -17,6 +17,15 @@ use tracing::{Instrument, error, info, info_span, warn};
 
 /// How long after a wake-up the dispatcher looks for claimable rows once more.
 const TRAILING_LOOK: Duration = Duration::from_millis(50);
+/// Jobs this short make claiming ahead worth it: the claim's commit would
+/// otherwise cost as much as the job.
+const SHORT_JOB: Duration = Duration::from_millis(100);
+/// Jobs in flight per processing slot: a job whose pass is over gives its slot
+/// to the next one while its result waits for the commit.
+const IN_FLIGHT_PER_SLOT: usize = 2;
+/// Rows claimed ahead wait at most this long for a slot before they are given
+/// back for another replica to take.
+const HOLD_LIMIT: Duration = Duration::from_secs(1);
 
 /// The daemon's settings, validated.
 #[derive(Debug, Clone)]
@@ -58,8 +67,10 @@ pub async fn run(settings: DaemonSettings, shutdown: CancellationToken) -> Resul
             info!(migration = %name, "applied migration");
         }
     }
-    // One connection per running job, plus claiming, the sweep and the completion writer.
-    let pool = settings.db.pool(settings.concurrency + 3)?;
+    // One connection per job in flight, plus claiming, the sweep and the completion writer.
+    let pool = settings
+        .db
+        .pool(settings.concurrency * IN_FLIGHT_PER_SLOT + 3)?;
     // Fail fast on a bad URL or password rather than logging forever.
     drop(pool.get().await?);
 
@@ -102,8 +113,13 @@ pub async fn run(settings: DaemonSettings, shutdown: CancellationToken) -> Resul
         completions: CompletionWriter::spawn(pool.clone()),
         release: release.clone(),
     };
-    let permits = Arc::new(Semaphore::new(settings.concurrency));
+    let permits = Slots {
+        processing: Arc::new(Semaphore::new(settings.concurrency)),
+        in_flight: Arc::new(Semaphore::new(settings.concurrency * IN_FLIGHT_PER_SLOT)),
+        freed: Arc::new(Notify::new()),
+    };
     let mut jobs = JoinSet::new();
+    let mut ahead = ClaimedAhead::default();
     let mut sweep = tokio::time::interval(settings.sweep_interval);
     sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
 
@@ -114,7 +130,8 @@ pub async fn run(settings: DaemonSettings, shutdown: CancellationToken) -> Resul
         tokio::select! {
             biased;
             _ = shutdown.cancelled() => break,
-            Some(done) = jobs.join_next(), if !jobs.is_empty() => log_join(done),
+            Some(done) = jobs.join_next(), if !jobs.is_empty() => ahead.job_ended(done),
+            _ = permits.freed.notified() => {}
             _ = wake.notify.notified() => {
                 if trailing.is_none() {
                     trailing = Some(Box::pin(tokio::time::sleep(TRAILING_LOOK)));
@@ -126,11 +143,13 @@ pub async fn run(settings: DaemonSettings, shutdown: CancellationToken) -> Resul
                     None => std::future::pending().await,
                 }
             } => trailing = None,
+            _ = ahead.hold_expired() => ahead.give_back(&pool).await,
             _ = sweep.tick() => rescue(&pool, context.settings.max_attempts).await,
         }
-        fill(&settings, &context, &permits, &mut jobs, &wake).await;
+        fill(&settings, &context, &permits, &mut jobs, &mut ahead, &wake).await;
     }
 
+    ahead.give_back(&pool).await;
     readiness.set_stopping();
     listener.abort();
     drain(jobs, settings.shutdown_grace, &release).await;
@@ -142,45 +161,117 @@ pub async fn run(settings: DaemonSettings, shutdown: CancellationToken) -> Resul
     Ok(())
 }
 
-fn log_join(done: Result<(), tokio::task::JoinError>) {
+fn log_join(done: Result<Duration, tokio::task::JoinError>) {
     if let Err(e) = done {
         error!(error = %e, "a job task ended abnormally; its lease will expire and it will be rescued");
     }
 }
 
-/// Claims jobs while there is capacity and claimable rows: as many rows per
-/// statement as there are free slots, so a backlog is not claimed one commit at
-/// a time.
+/// Rows claimed before a slot is free for them, so that a backlog of short
+/// jobs costs one claim statement (one commit) per batch rather than per job.
+/// Only done while the last claim found more rows than it took and jobs are
+/// short. Held rows are `processing` in the table, with their lease running;
+/// they are given back (pending again, attempt not charged) if no slot frees
+/// up within [`HOLD_LIMIT`], and on shutdown.
+#[derive(Default)]
+struct ClaimedAhead {
+    /// Oldest first, each with when it was claimed.
+    held: std::collections::VecDeque<(ClaimedJob, Instant)>,
+    /// The last claim took as many rows as it asked for.
+    backlog: bool,
+    /// The last job to end was short, and nothing was given back since.
+    short_jobs: bool,
+}
+
+impl ClaimedAhead {
+    /// How many rows to claim beyond the free slots.
+    fn wanted(&self, concurrency: usize) -> usize {
+        if self.backlog && self.short_jobs {
+            concurrency.saturating_sub(self.held.len())
+        } else {
+            0
+        }
+    }
+
+    fn job_ended(&mut self, done: Result<Duration, tokio::task::JoinError>) {
+        self.short_jobs = matches!(done, Ok(took) if took < SHORT_JOB);
+        log_join(done);
+    }
+
+    fn hold(&mut self, job: ClaimedJob) {
+        self.held.push_back((job, Instant::now()));
+    }
+
+    fn next(&mut self) -> Option<ClaimedJob> {
+        self.held.pop_front().map(|(job, _)| job)
+    }
+
+    /// Resolves when the oldest held row has waited [`HOLD_LIMIT`].
+    async fn hold_expired(&self) {
+        match self.held.front() {
+            Some((_, claimed)) => tokio::time::sleep_until((*claimed + HOLD_LIMIT).into()).await,
+            None => std::future::pending().await,
+        }
+    }
+
+    /// Gives every held row back. One that cannot be given back (database
+    /// down) is rescued when its lease runs out.
+    async fn give_back(&mut self, pool: &Database) {
+        self.short_jobs = false;
+        if self.held.is_empty() {
+            return;
+        }
+        let conn = match pool.get().await {
+            Ok(c) => c,
+            Err(e) => {
+                warn!(rows = self.held.len(), error = %e,
+                    "could not give back rows claimed ahead; their leases will expire and they will be rescued");
+                self.held.clear();
+                return;
+            }
+        };
+        while let Some(job) = self.next() {
+            if let Err(e) = db::queue::release(&**conn, &job).await {
+                warn!(user_id = %job.user_id, error = %e,
+                    "could not give back a row claimed ahead; its lease will expire and it will be rescued");
+            }
+        }
+    }
+}
+
+/// Starts held jobs in free slots and claims more while there is capacity and
+/// claimable rows: as many rows per statement as there are free slots (plus
+/// [`ClaimedAhead::wanted`]), so a backlog is not claimed one commit at a time.
 async fn fill(
     settings: &DaemonSettings,
     context: &JobContext,
-    permits: &Arc<Semaphore>,
-    jobs: &mut JoinSet<()>,
+    permits: &Slots,
+    jobs: &mut JoinSet<Duration>,
+    ahead: &mut ClaimedAhead,
     wake: &Wake,
 ) {
     let pool = &context.pool;
     loop {
-        // Only this loop takes permits, so every free one can be taken below.
-        let free = permits.available_permits();
-        if free == 0 {
+        if !start_held(context, permits, jobs, ahead).await {
             return;
         }
-        let claiming = match pool.get().await {
-            Ok(c) => c,
-            Err(e) => {
-                metrics::counter!(telemetry::DB_ERRORS, "kind" => "pool").increment(1);
-                warn!(error = %e, "no database connection to claim with");
-                return;
+        let free = permits.free();
+        let limit = free + ahead.wanted(settings.concurrency);
+        if limit == 0 || (free == 0 && ahead.held.len() > settings.concurrency / 2) {
+            return;
+        }
+        let claimed = match pool.get().await {
+            Ok(claiming) => {
+                db::queue::claim_next(
+                    &**claiming,
+                    &settings.worker_id,
+                    context.settings.lease,
+                    i64::try_from(limit).unwrap_or(1),
+                )
+                .await
             }
+            Err(e) => Err(e),
         };
-        let limit = i64::try_from(free).unwrap_or(1);
-        let claimed = db::queue::claim_next(
-            &**claiming,
-            &settings.worker_id,
-            context.settings.lease,
-            limit,
-        )
-        .await;
         let claimed = match claimed {
             Ok(rows) => rows,
             Err(e) => {
@@ -189,37 +280,96 @@ async fn fill(
                 return;
             }
         };
-        let more = claimed.len() == free;
+        ahead.backlog = claimed.len() == limit;
         if !claimed.is_empty()
             && let Some(waited) = wake.take_notified_at()
         {
             metrics::histogram!(telemetry::CLAIM_LATENCY).record(waited.as_secs_f64());
         }
-        // The first job keeps the connection that claimed it; the others get their own.
-        let mut claiming = Some(claiming);
+        metrics::counter!(telemetry::JOBS_CLAIMED).increment(claimed.len() as u64);
         for job in claimed {
-            metrics::counter!(telemetry::JOBS_CLAIMED).increment(1);
-            let conn = match claiming.take() {
-                Some(c) => c,
-                None => match pool.get().await {
-                    Ok(c) => c,
-                    Err(e) => {
-                        metrics::counter!(telemetry::DB_ERRORS, "kind" => "pool").increment(1);
-                        warn!(user_id = %job.user_id, error = %e,
-                            "no connection for a claimed job; its lease will expire and it will be rescued");
-                        continue;
-                    }
-                },
-            };
-            let Ok(permit) = permits.clone().try_acquire_owned() else {
-                warn!(user_id = %job.user_id, "no free slot for a claimed job; its lease will expire");
-                continue;
-            };
-            spawn_job(jobs, job, conn, permit, context);
+            ahead.hold(job);
         }
-        if !more {
+        if !ahead.backlog {
+            // No more rows to claim: start what was found.
+            start_held(context, permits, jobs, ahead).await;
             return;
         }
+    }
+}
+
+/// Starts held jobs while slots are free. `false`: no connection to run them on.
+async fn start_held(
+    context: &JobContext,
+    permits: &Slots,
+    jobs: &mut JoinSet<Duration>,
+    ahead: &mut ClaimedAhead,
+) -> bool {
+    // Only the dispatcher takes permits, so a free one stays free until taken here.
+    while !ahead.held.is_empty() {
+        let Some(permit) = permits.take() else {
+            break;
+        };
+        let conn = match context.pool.get().await {
+            Ok(c) => c,
+            Err(e) => {
+                metrics::counter!(telemetry::DB_ERRORS, "kind" => "pool").increment(1);
+                warn!(error = %e, "no database connection to run a claimed job on");
+                return false;
+            }
+        };
+        if let Some(job) = ahead.next() {
+            spawn_job(jobs, job, conn, permit, context);
+        }
+    }
+    true
+}
+
+/// The daemon's capacity: `processing` bounds jobs whose pass is running (the
+/// configured concurrency), `in_flight` also counts jobs waiting for their
+/// result to be written.
+struct Slots {
+    processing: Arc<Semaphore>,
+    in_flight: Arc<Semaphore>,
+    /// Signalled when a job gives up its processing slot before it ends.
+    freed: Arc<Notify>,
+}
+
+/// A job's hold on [`Slots`].
+struct SlotPermit {
+    processing: ProcessingSlot,
+    in_flight: OwnedSemaphorePermit,
+}
+
+/// Wakes the dispatcher when dropped, so the freed slot is filled at once.
+struct ProcessingSlot {
+    _permit: OwnedSemaphorePermit,
+    freed: Arc<Notify>,
+}
+
+impl Drop for ProcessingSlot {
+    fn drop(&mut self) {
+        self.freed.notify_one();
+    }
+}
+
+impl Slots {
+    fn free(&self) -> usize {
+        self.processing
+            .available_permits()
+            .min(self.in_flight.available_permits())
+    }
+
+    fn take(&self) -> Option<SlotPermit> {
+        let in_flight = self.in_flight.clone().try_acquire_owned().ok()?;
+        let permit = self.processing.clone().try_acquire_owned().ok()?;
+        Some(SlotPermit {
+            processing: ProcessingSlot {
+                _permit: permit,
+                freed: Arc::clone(&self.freed),
+            },
+            in_flight,
+        })
     }
 }
 
@@ -234,10 +384,10 @@ struct JobContext {
 }
 
 fn spawn_job(
-    jobs: &mut JoinSet<()>,
+    jobs: &mut JoinSet<Duration>,
     job: ClaimedJob,
     conn: deadpool_postgres::Object,
-    permit: OwnedSemaphorePermit,
+    permit: SlotPermit,
     context: &JobContext,
 ) {
     let span =
@@ -250,12 +400,23 @@ fn spawn_job(
     } = context.clone();
     jobs.spawn(
         async move {
-            let _permit = permit;
+            let SlotPermit {
+                processing,
+                in_flight: _in_flight,
+            } = permit;
             metrics::gauge!(telemetry::JOBS_IN_FLIGHT).increment(1.0);
             let started = Instant::now();
             info!(storage_path = %job.storage_path, "claimed");
-            let outcome =
-                worker::run_job(&job_settings, &pool, &conn, &completions, &job, &release).await;
+            let outcome = worker::run_job(
+                &job_settings,
+                &pool,
+                &conn,
+                &completions,
+                &job,
+                processing,
+                &release,
+            )
+            .await;
             metrics::histogram!(telemetry::JOB_DURATION).record(started.elapsed().as_secs_f64());
             metrics::gauge!(telemetry::JOBS_IN_FLIGHT).decrement(1.0);
             let counter = match outcome {
@@ -266,6 +427,7 @@ fn spawn_job(
                 JobOutcome::LostClaim => telemetry::JOBS_LOST,
             };
             metrics::counter!(counter).increment(1);
+            started.elapsed()
         }
         .instrument(span),
     );
@@ -294,7 +456,7 @@ async fn rescue(pool: &Database, max_attempts: i32) {
 }
 
 /// Running jobs get `grace` to finish; then the rest are told to release their rows.
-async fn drain(mut jobs: JoinSet<()>, grace: Duration, release: &CancellationToken) {
+async fn drain(mut jobs: JoinSet<Duration>, grace: Duration, release: &CancellationToken) {
     if jobs.is_empty() {
         return;
     }

@@ -137,14 +137,17 @@ pub fn retry_delay(attempt: i32, base: Duration, max: Duration) -> Duration {
     raw.mul_f64(jitter).min(max)
 }
 
-/// Runs one claimed job on `conn` (the connection that claimed it) to the end.
+/// Runs one claimed job on `conn` to the end. `slot` is the job's share of the
+/// daemon's processing capacity: it is given up as soon as the pass is over, so
+/// the next job starts while this one waits for its result's commit.
 /// `release` is cancelled when the daemon shuts down past its grace period.
-pub async fn run_job(
+pub async fn run_job<Slot: Send>(
     settings: &JobSettings,
     db: &Database,
     conn: &tokio_postgres::Client,
     completions: &CompletionWriter,
     job: &ClaimedJob,
+    slot: Slot,
     release: &CancellationToken,
 ) -> JobOutcome {
     let started = Instant::now();
@@ -211,6 +214,7 @@ pub async fn run_job(
             abandon = Some(Box::pin(tokio::time::sleep(Duration::from_secs(5))));
         }
     };
+    drop(slot);
 
     let result = match result {
         Some(Ok(output)) => Ok(output),

@@ -363,16 +363,28 @@ async fn three_daemons_process_500_rows_exactly_once() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // A row claimed ahead of a free slot may be given back (to `pending`, its
+    // attempt uncharged) and claimed again: every claim but those ended a job.
+    let given_back = audit_count(&c, "pending").await;
     assert_eq!(
-        audit_count(&c, "processing").await,
+        audit_count(&c, "processing").await - given_back,
         500,
-        "each row claimed once"
+        "each row claimed once, apart from rows given back unstarted"
     );
     assert_eq!(
         audit_count(&c, "complete").await,
         500,
         "each row completed once"
     );
+    let charged: i64 = c
+        .query_one(
+            "select count(*) from user_profiles where full_pass_attempts <> 1",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(charged, 0, "every row took exactly one attempt");
     let by_daemon: i64 = c
         .query_one(
             "select count(distinct full_pass_claimed_by) from user_profiles",
@@ -538,5 +550,144 @@ async fn a_row_whose_notification_was_coalesced_is_still_claimed_promptly() {
         start.elapsed() < Duration::from_secs(5),
         "took {:?}",
         start.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn rows_claimed_ahead_are_given_back_when_no_slot_frees_up() {
+    let db = migrated().await;
+    let server = StorageServer::start().await;
+    let c = db.client().await;
+    install_audit(&c).await;
+    let dir = tempfile::tempdir().unwrap();
+    let a = spawn(
+        &db,
+        dir.path(),
+        &env_of(
+            &server,
+            &[("FULLPASS_CONCURRENCY", "1"), ("FULLPASS_WORKER_ID", "a")],
+        ),
+    );
+    a.wait_for_log("fullpass is running", WAIT).await;
+    // A short job first: after it, a daemon with a backlog claims ahead.
+    server.put("imports/warm.json", b"[]".to_vec());
+    let warm = insert_profile(&c, Some("imports/warm.json"), Some("pending")).await;
+    wait_for_status(&c, warm, &["complete"], WAIT).await;
+
+    let paths = [
+        "imports/slow-1.json",
+        "imports/slow-2.json",
+        "imports/slow-3.json",
+    ];
+    for path in paths {
+        crawl_first_download(&server, path, 16 * 1024, Duration::from_millis(200));
+    }
+    c.execute(
+        "insert into user_profiles (user_id, storage_path, full_pass_status)
+         select gen_random_uuid(), p, 'pending' from unnest($1::text[]) p",
+        &[&paths.to_vec()],
+    )
+    .await
+    .unwrap();
+
+    // One slot, two rows held: one running, one claimed ahead of a free slot.
+    let held_two = async {
+        loop {
+            let n: i64 = c
+                .query_one(
+                    "select count(*) from user_profiles
+                      where full_pass_status = 'processing' and full_pass_claimed_by = 'a'",
+                    &[],
+                )
+                .await
+                .unwrap()
+                .get(0);
+            if n == 2 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    tokio::time::timeout(WAIT, held_two)
+        .await
+        .expect("daemon a claims a row ahead of its one slot");
+
+    // The slow job keeps the slot well past the hold limit: the row is given back.
+    let given_back = async {
+        loop {
+            let rows = c
+                .query(
+                    "select user_id from user_profiles
+                      where full_pass_status = 'pending' and storage_path like 'imports/slow-%'",
+                    &[],
+                )
+                .await
+                .unwrap();
+            if audit_count(&c, "pending").await == 1 && rows.len() == 1 {
+                return rows[0].get::<_, uuid::Uuid>(0);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    let back = tokio::time::timeout(Duration::from_secs(10), given_back)
+        .await
+        .expect("the row claimed ahead is given back");
+    let r = row(&c, back).await;
+    assert_eq!(
+        (r.attempts, r.error.as_deref()),
+        (0, None),
+        "attempt not charged: {r:?}"
+    );
+
+    // Another daemon takes it; every row ends complete, each completed once.
+    let _b = spawn(
+        &db,
+        dir.path(),
+        &env_of(&server, &[("FULLPASS_WORKER_ID", "b")]),
+    );
+    let claimed_by_b = async {
+        loop {
+            let by: Option<String> = c
+                .query_one(
+                    "select full_pass_claimed_by from user_profiles where user_id = $1",
+                    &[&back],
+                )
+                .await
+                .unwrap()
+                .get(0);
+            if by.is_some() {
+                return by;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    let by = tokio::time::timeout(WAIT, claimed_by_b)
+        .await
+        .expect("claimed again");
+    assert_eq!(
+        by.as_deref(),
+        Some("b"),
+        "the idle daemon takes the row given back"
+    );
+    for path in paths {
+        let id: uuid::Uuid = c
+            .query_one(
+                "select user_id from user_profiles where storage_path = $1",
+                &[&path],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        let r = wait_for_status(&c, id, &["complete", "failed"], WAIT).await;
+        assert_eq!(
+            (r.status.as_deref(), r.attempts),
+            (Some("complete"), 1),
+            "{r:?}"
+        );
+    }
+    assert_eq!(
+        audit_count(&c, "complete").await,
+        4,
+        "each row completed once"
     );
 }
