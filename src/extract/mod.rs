@@ -246,7 +246,7 @@ fn user_message_facts(
 ) -> Vec<Finding> {
     let year = date.map(|d| d.year());
     // A secret can never become part of a fact if it is gone before the rules run.
-    let redacted = secrets::redact(raw);
+    let redacted = secrets::redacted(raw);
     let own = text::own_words(&redacted);
     let mut found = Vec::new();
     let mut own_text_framing = false;

@@ -8,6 +8,7 @@
 //! numbers, IBANs (checksum-valid) and labelled passport numbers.
 
 use regex::{Regex, RegexSet};
+use std::borrow::Cow;
 use std::ops::Range;
 use std::sync::LazyLock;
 
@@ -211,9 +212,14 @@ pub fn contains_secret(text: &str) -> bool {
 
 /// `text` with every secret replaced by [`REDACTED`].
 pub fn redact(text: &str) -> String {
+    redacted(text).into_owned()
+}
+
+/// [`redact`] without a copy when there is nothing to redact (most messages).
+pub fn redacted(text: &str) -> Cow<'_, str> {
     let ranges = secret_ranges(text);
     if ranges.is_empty() {
-        return text.to_owned();
+        return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());
     let mut at = 0;
@@ -227,7 +233,7 @@ pub fn redact(text: &str) -> String {
     if let Some(rest) = text.get(at..) {
         out.push_str(rest);
     }
-    out
+    Cow::Owned(out)
 }
 
 /// Byte ranges of every secret, sorted and merged.
@@ -237,7 +243,10 @@ fn secret_ranges(text: &str) -> Vec<Range<usize>> {
         find_patterned(text, &mut found);
     }
     for (start, token) in long_tokens(text) {
-        if looks_like_password(token) || looks_like_key(token) {
+        // Both shapes need a digit: most long words have none and are done with here.
+        if token.bytes().any(|b| b.is_ascii_digit())
+            && (looks_like_password(token) || looks_like_key(token))
+        {
             found.push(start..start + token.len());
         }
     }
@@ -307,22 +316,11 @@ const MIN_SECRET_CHARS: usize = 8;
 /// `MIN_SECRET_CHARS` characters, so at least as many bytes: shorter words (most
 /// of them) are left out before they are trimmed.
 fn long_tokens(text: &str) -> impl Iterator<Item = (usize, &str)> {
-    // ASCII text is walked byte by byte, without decoding characters.
-    let ascii = text.is_ascii();
     let mut from = 0;
     std::iter::from_fn(move || {
         loop {
             let rest = text.get(from..).filter(|rest| !rest.is_empty())?;
-            let separator = if ascii {
-                rest.bytes()
-                    .position(|b| is_separator(char::from(b)))
-                    .map(|k| (k, 1))
-            } else {
-                rest.char_indices()
-                    .find(|&(_, c)| is_separator(c))
-                    .map(|(k, c)| (k, c.len_utf8()))
-            };
-            let (len, separator_len) = separator.unwrap_or((rest.len(), 0));
+            let (len, separator_len) = next_separator(rest).unwrap_or((rest.len(), 0));
             let start = from;
             from += len + separator_len;
             let Some(run) = rest.get(..len).filter(|run| run.len() >= MIN_SECRET_CHARS) else {
@@ -335,6 +333,30 @@ fn long_tokens(text: &str) -> impl Iterator<Item = (usize, &str)> {
             }
         }
     })
+}
+
+/// Where the first separator in `text` starts and how many bytes it has. ASCII
+/// bytes (most of any text, even a non-ASCII one) are tested as they are; only other
+/// characters are decoded.
+fn next_separator(text: &str) -> Option<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let mut k = 0;
+    while let Some(&b) = bytes.get(k) {
+        if b.is_ascii() {
+            if is_separator(char::from(b)) {
+                return Some((k, 1));
+            }
+            k += 1;
+        } else {
+            // `k` moves by whole characters, so it is always on a boundary.
+            let c = text.get(k..).and_then(|t| t.chars().next())?;
+            if is_separator(c) {
+                return Some((k, c.len_utf8()));
+            }
+            k += c.len_utf8();
+        }
+    }
+    None
 }
 
 /// Whitespace, quotes, brackets, commas, semicolons and `=`: what ends a token.
