@@ -173,14 +173,32 @@ pub fn is_hypothetical(norm: &str) -> bool {
 
 /// Mentions a passing moment ("today", "this week", "right now").
 pub fn is_transient(norm: &str) -> bool {
-    static PADDED: LazyLock<Vec<String>> = LazyLock::new(|| {
+    static MARKERS: LazyLock<Vec<memchr::memmem::Finder<'static>>> = LazyLock::new(|| {
         super::lexicon::TRANSIENT_MARKERS
             .iter()
-            .map(|m| format!(" {} ", m.trim()))
+            .map(|m| memchr::memmem::Finder::new(m.trim()))
             .collect()
     });
-    let padded = format!(" {norm} ");
-    PADDED.iter().any(|m| padded.contains(m.as_str()))
+    MARKERS.iter().any(|m| contains_phrase(norm, m))
+}
+
+/// Whether `phrase` is in `norm` as whole words: with a space or an end of `norm`
+/// on each side. The same as searching `" {norm} "` for `" {phrase} "`, without
+/// building either.
+fn contains_phrase(norm: &str, phrase: &memchr::memmem::Finder) -> bool {
+    let bytes = norm.as_bytes();
+    let mut from = 0;
+    while let Some(at) = bytes.get(from..).and_then(|rest| phrase.find(rest)) {
+        let at = from + at;
+        let end = at + phrase.needle().len();
+        let starts_word = at == 0 || bytes.get(at - 1) == Some(&b' ');
+        let ends_word = end == bytes.len() || bytes.get(end) == Some(&b' ');
+        if starts_word && ends_word {
+            return true;
+        }
+        from = at + 1;
+    }
+    false
 }
 
 const QUESTION_OPENERS: &[&str] = &[

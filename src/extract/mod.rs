@@ -278,8 +278,16 @@ fn user_message_facts(
         if roleplay || guards::requests_invented_text(&parsed.norm) {
             state.fiction = true;
         }
-        own_text_framing |= guards::quotes_own_text(&parsed.norm);
-        third_party_framing |= mentions_someone_elses_text(&parsed.norm);
+        // The framing only decides what becomes of quoted passages.
+        if !own.quoted.is_empty() {
+            own_text_framing |= guards::quotes_own_text(&parsed.norm);
+            third_party_framing |= mentions_someone_elses_text(&parsed.norm);
+        }
+        // No rule fires on a sentence that does not speak of the user, nor on the
+        // instruction before its colon: its tokens are the sentence's first ones.
+        if !rules::speaks_of_self(&parsed) {
+            continue;
+        }
         let mut transform_at = guards::transform_start(&parsed.norm);
         if transform_at.is_some()
             && let Some((instruction, _)) = prepared.split_once(':')

@@ -435,7 +435,7 @@ fn lowercase_first(text: &str) -> String {
 /// Whether any rule could fire: every rule about the user or their people needs a
 /// first-person word or one of a few signature and place words. Most sentences of a
 /// large export have none, and skipping them keeps a pass fast.
-fn speaks_of_self(s: &Sentence) -> bool {
+pub fn speaks_of_self(s: &Sentence) -> bool {
     (0..s.len()).any(|i| {
         matches!(
             s.lower(i),
@@ -571,33 +571,40 @@ fn subject_restored(text: &str, trusted: bool, s: &Sentence) -> Option<String> {
             return Some(prefixed(subject));
         }
     }
-    let describes_user = super::lexicon::DIETS.iter().any(|(d, _)| *d == word)
-        || super::lexicon::CONDITION_ADJECTIVES
-            .iter()
-            .any(|(c, _)| c.split(' ').next() == Some(word))
-        || matches!(
-            word,
-            "married"
-                | "single"
-                | "divorced"
-                | "separated"
-                | "widowed"
-                | "engaged"
-                | "widower"
-                | "widow"
-        );
+    // The cheap test of the next word first: most sentences fail it and are done
+    // without looking through the word lists.
     let next = s.lower(first + 1);
-    if describes_user
-        && (trusted || matches!(next, "for" | "since" | "here" | "," | "and" | "now" | "too"))
+    let describes_user = || {
+        super::lexicon::DIETS.iter().any(|(d, _)| *d == word)
+            || super::lexicon::CONDITION_ADJECTIVES
+                .iter()
+                .any(|(c, _)| c.split(' ').next() == Some(word))
+            || matches!(
+                word,
+                "married"
+                    | "single"
+                    | "divorced"
+                    | "separated"
+                    | "widowed"
+                    | "engaged"
+                    | "widower"
+                    | "widow"
+            )
+    };
+    if (trusted || matches!(next, "for" | "since" | "here" | "," | "and" | "now" | "too"))
+        && describes_user()
     {
         return Some(prefixed("I am"));
     }
-    if trusted && super::phrases::role_at(s, first).is_some() {
+    if !trusted {
+        return None;
+    }
+    if super::phrases::role_at(s, first).is_some() {
         return Some(prefixed("I am a"));
     }
     // A profile's "Husband Kenji works in sales." is "My husband Kenji…".
     let relative = super::lexicon::RELATIONS.iter().any(|(r, _, _)| *r == word);
-    if trusted && relative && s.is_capitalised(first + 1) {
+    if relative && s.is_capitalised(first + 1) {
         let rest = lowercase_first(&rest());
         let lead = lead();
         return Some(if lead.is_empty() {
