@@ -34,12 +34,14 @@ pub fn own_words(raw: &str) -> OwnWords {
 /// Curly quotes and apostrophes to ASCII, odd spaces to plain ones. Most text has
 /// none of them and is returned as it is.
 fn normalise_characters(raw: &str) -> Cow<'_, str> {
-    // In ASCII text only '`' and '\r' change, and bytes are cheaper to scan than chars.
-    let changes = if raw.is_ascii() {
-        memchr::memchr2(b'`', b'\r', raw.as_bytes()).is_some()
-    } else {
-        raw.contains(|c| normalised(c) != c)
-    };
+    // Of ASCII characters only '`' and '\r' change, and every other character that
+    // changes is encoded starting with 0xC2 (U+00A0, U+00AB, U+00BB), 0xCA (U+02BC)
+    // or 0xE2 (U+2009..U+202F): text without those bytes (most of it, even most
+    // non-ASCII text) is known unchanged from two vectorised searches.
+    let bytes = raw.as_bytes();
+    let changes = memchr::memchr2(b'`', b'\r', bytes).is_some()
+        || (memchr::memchr3(0xC2, 0xCA, 0xE2, bytes).is_some()
+            && raw.contains(|c| normalised(c) != c));
     if changes {
         Cow::Owned(raw.chars().map(normalised).collect())
     } else {
@@ -255,7 +257,7 @@ fn split_quotes(text: &str) -> OwnWords {
     // Both quote marks are ASCII: every byte offset below is a character boundary.
     while let Some(at) = text
         .get(from..)
-        .and_then(|rest| rest.find(['"', '\'']))
+        .and_then(|rest| memchr::memchr2(b'"', b'\'', rest.as_bytes()))
         .map(|k| from + k)
     {
         let close = if text[at..].starts_with('"') {
@@ -339,7 +341,17 @@ pub fn sentences(text: &str) -> Vec<&str> {
             continue;
         }
         let mut start = 0;
-        for (at, c) in line.char_indices() {
+        let mut at = 0;
+        while let Some(&b) = line.as_bytes().get(at) {
+            // Only '.', '!', '?' and emoji can end a sentence: other ASCII bytes (most
+            // of a line) are passed over without decoding a character.
+            if b.is_ascii() && !matches!(b, b'.' | b'!' | b'?') {
+                at += 1;
+                continue;
+            }
+            let Some(c) = line.get(at..).and_then(|rest| rest.chars().next()) else {
+                break;
+            };
             let end = at + c.len_utf8();
             let mut following = line[end..].chars();
             // An emoji followed by a capitalised word ends a sentence too ("lol 😂 As a fan…").
@@ -349,16 +361,20 @@ pub fn sentences(text: &str) -> Vec<&str> {
                     push_piece(&mut out, &line[start..end]);
                     start = end;
                 }
+                at = end;
                 continue;
             }
             if !matches!(c, '.' | '!' | '?') || !following.next().is_none_or(char::is_whitespace) {
+                at = end;
                 continue;
             }
             if c == '.' && ends_abbreviation(&line[start..at]) {
+                at = end;
                 continue;
             }
             push_piece(&mut out, &line[start..end]);
             start = end;
+            at = end;
         }
         push_piece(&mut out, &line[start..]);
     }
@@ -428,7 +444,8 @@ impl Sentence {
         let text = normalise_characters(text);
         let mut sentence = Sentence {
             written: String::with_capacity(text.len()),
-            spans: Vec::new(),
+            // About one token per five bytes of prose: room for most sentences at once.
+            spans: Vec::with_capacity((text.len() / 4 + 1).min(MAX_TOKENS)),
             norm: String::with_capacity(text.len() + 8),
             // Someone who capitalises "I" capitalises names too; only a writer with no
             // capital letters at all gets lowercase names and places read as such.
@@ -480,8 +497,8 @@ impl Sentence {
         }
         let start = self.norm.len();
         if word.is_ascii() {
-            self.norm
-                .extend(word.chars().map(|c| c.to_ascii_lowercase()));
+            self.norm.push_str(word);
+            self.norm[start..].make_ascii_lowercase();
         } else if word.contains('Σ') {
             // A capital sigma lowercases by its place in the word.
             self.norm.push_str(&word.to_lowercase());
