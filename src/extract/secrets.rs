@@ -242,12 +242,15 @@ fn secret_ranges(text: &str) -> Vec<Range<usize>> {
     if !no_pattern_matches(text) {
         find_patterned(text, &mut found);
     }
-    for (start, token) in long_tokens(text) {
-        // Both shapes need a digit: most long words have none and are done with here.
-        if token.bytes().any(|b| b.is_ascii_digit())
-            && (looks_like_password(token) || looks_like_key(token))
-        {
-            found.push(start..start + token.len());
+    // Both shapes need an ASCII digit: a text without one has no such token, and in
+    // one with digits most long words have none and are done with at once.
+    if text.bytes().any(|b| b.is_ascii_digit()) {
+        for (start, token) in long_tokens(text) {
+            if token.bytes().any(|b| b.is_ascii_digit())
+                && (looks_like_password(token) || looks_like_key(token))
+            {
+                found.push(start..start + token.len());
+            }
         }
     }
     merge(found)

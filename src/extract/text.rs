@@ -42,11 +42,30 @@ fn normalise_characters(raw: &str) -> Cow<'_, str> {
     let changes = memchr::memchr2(b'`', b'\r', bytes).is_some()
         || (memchr::memchr3(0xC2, 0xCA, 0xE2, bytes).is_some()
             && raw.contains(|c| normalised(c) != c));
-    if changes {
-        Cow::Owned(raw.chars().map(normalised).collect())
-    } else {
-        Cow::Borrowed(raw)
+    if !changes {
+        return Cow::Borrowed(raw);
     }
+    // Runs of bytes that cannot start a changed character are copied whole. Those
+    // bytes are never inside a multi-byte character (0xC2, 0xCA and 0xE2 only lead
+    // one), so every run ends on a character boundary.
+    let mut out = String::with_capacity(raw.len());
+    let mut copied = 0;
+    let mut at = 0;
+    while let Some(&b) = bytes.get(at) {
+        if !matches!(b, b'`' | b'\r' | 0xC2 | 0xCA | 0xE2) {
+            at += 1;
+            continue;
+        }
+        let Some(c) = raw.get(at..).and_then(|rest| rest.chars().next()) else {
+            break;
+        };
+        out.push_str(&raw[copied..at]);
+        out.push(normalised(c));
+        at += c.len_utf8();
+        copied = at;
+    }
+    out.push_str(&raw[copied..]);
+    Cow::Owned(out)
 }
 
 fn normalised(c: char) -> char {
@@ -169,9 +188,30 @@ fn looks_like_code(line: &str) -> bool {
     if t.len() < 12 {
         return false;
     }
-    let total = t.chars().count();
-    let plain = t.chars().filter(|&c| is_plain(c)).count();
+    let (total, plain) = plain_count(t);
     total >= 12 && (plain as f64) < 0.7 * total as f64
+}
+
+/// Characters in `line`, and how many of them are [`is_plain`]: one pass, decoding
+/// only non-ASCII characters.
+fn plain_count(line: &str) -> (usize, usize) {
+    let bytes = line.as_bytes();
+    let (mut total, mut plain) = (0, 0);
+    let mut at = 0;
+    while let Some(&b) = bytes.get(at) {
+        let c = if b.is_ascii() {
+            char::from(b)
+        } else {
+            match line.get(at..).and_then(|rest| rest.chars().next()) {
+                Some(c) => c,
+                None => break,
+            }
+        };
+        total += 1;
+        plain += usize::from(is_plain(c));
+        at += c.len_utf8();
+    }
+    (total, plain)
 }
 
 /// A character of ordinary prose: a letter, a space or common punctuation.
