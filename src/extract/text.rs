@@ -199,20 +199,37 @@ fn plain_count(line: &str) -> (usize, usize) {
     let (mut total, mut plain) = (0, 0);
     let mut at = 0;
     while let Some(&b) = bytes.get(at) {
-        let c = if b.is_ascii() {
-            char::from(b)
-        } else {
-            match line.get(at..).and_then(|rest| rest.chars().next()) {
-                Some(c) => c,
-                None => break,
-            }
-        };
         total += 1;
+        if b.is_ascii() {
+            plain += usize::from(PLAIN_ASCII[usize::from(b)]);
+            at += 1;
+            continue;
+        }
+        let Some(c) = line.get(at..).and_then(|rest| rest.chars().next()) else {
+            break;
+        };
         plain += usize::from(is_plain(c));
         at += c.len_utf8();
     }
     (total, plain)
 }
+
+/// [`is_plain`] of every ASCII character, looked up rather than tested: letters,
+/// the ASCII whitespace (`' '`, `'\t'` to `'\r'`) and the prose punctuation.
+static PLAIN_ASCII: [bool; 128] = {
+    let mut table = [false; 128];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphabetic()
+            || matches!(
+                c,
+                b' ' | b'\t'..=b'\r' | b',' | b'.' | b'\'' | b'!' | b'?' | b'-'
+            );
+        b += 1;
+    }
+    table
+};
 
 /// A character of ordinary prose: a letter, a space or common punctuation.
 fn is_plain(c: char) -> bool {
@@ -225,14 +242,22 @@ fn has_code_mark(line: &str) -> bool {
     const MARKS: &[&str] = &["=", "{", "}", "();", "</", "::", "|:", "$ ", ">>>"];
     // Every mark starts with one of these bytes, so a line with none of them (most
     // prose) has no mark: one pass over its bytes instead of a search per mark.
-    let may_have_mark = line.bytes().any(|b| {
-        matches!(
-            b,
-            b'=' | b'{' | b'}' | b'(' | b'<' | b':' | b'|' | b'$' | b'>'
-        )
-    });
+    let may_have_mark = line.bytes().any(|b| MARK_START[usize::from(b)]);
     may_have_mark && MARKS.iter().any(|m| line.contains(m))
 }
+
+/// The bytes a code mark can start with, looked up rather than matched (a match
+/// compiles to a jump per byte).
+static MARK_START: [bool; 256] = {
+    let mut table = [false; 256];
+    let starts = b"={}(<:|$>";
+    let mut k = 0;
+    while k < starts.len() {
+        table[starts[k] as usize] = true;
+        k += 1;
+    }
+    table
+};
 
 /// The first characters of a line lowercased, each as its byte when ASCII and as
 /// a byte no ASCII text has otherwise: enough to compare with the ASCII code starts
@@ -745,6 +770,20 @@ fn contraction(lower: &str) -> Option<&'static [&'static str]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lookup_tables_agree_with_the_tests_they_replace() {
+        for b in 0..128u8 {
+            assert_eq!(PLAIN_ASCII[usize::from(b)], is_plain(char::from(b)), "{b}");
+        }
+        for b in 0..=255u8 {
+            let mark = matches!(
+                b,
+                b'=' | b'{' | b'}' | b'(' | b'<' | b':' | b'|' | b'$' | b'>'
+            );
+            assert_eq!(MARK_START[usize::from(b)], mark, "{b}");
+        }
+    }
 
     #[test]
     fn quoted_text_is_set_aside() {
