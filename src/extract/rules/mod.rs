@@ -110,10 +110,11 @@ fn all_patterns() -> impl Iterator<Item = &'static Pattern> {
 /// patterns can match it: most match nothing in most sentences, and running them
 /// one by one was most of a pass's time.
 ///
-/// On an ASCII sentence the set of ASCII-boundary twins is exact. On any other, Unicode
+/// On an ASCII sentence the set holds the ASCII-boundary twins. On any other, Unicode
 /// word boundaries would keep a set off the fast engines, so there every `\b` is
-/// replaced by an empty group: that only widens what a pattern matches, so a pattern
-/// the loose set rules out cannot match, and one it lets through is still checked.
+/// replaced by an empty group. In both, each pattern is cut down to its words
+/// ([`without_word_runs`]). Each change only widens what a pattern matches, so a
+/// pattern the set rules out cannot match, and one it lets through is still checked.
 struct PatternSet {
     ascii: RegexSet,
     loose: RegexSet,
@@ -129,11 +130,15 @@ impl PatternSet {
         let compiled: Vec<(usize, &Compiled)> = all_patterns()
             .filter_map(|p| Some((address(p), p.as_ref()?)))
             .collect();
-        let ascii = build_set(compiled.iter().map(|(_, c)| c.ascii.as_str().to_owned()))?;
+        let ascii = build_set(
+            compiled
+                .iter()
+                .map(|(_, c)| without_word_runs(c.ascii.as_str())),
+        )?;
         let loose = build_set(
             compiled
                 .iter()
-                .map(|(_, c)| c.unicode.as_str().replace(r"\b", "(?:)")),
+                .map(|(_, c)| without_word_runs(&c.unicode.as_str().replace(r"\b", "(?:)"))),
         )?;
         let mut index: Vec<(usize, usize)> = compiled
             .iter()
@@ -166,6 +171,142 @@ impl PatternSet {
             .ok()
             .and_then(|k| self.index.get(k))
             .map(|&(_, i)| i)
+    }
+}
+
+/// Least required text (see [`without_word_runs`]) worth keeping in the set on its
+/// own: a smaller piece ("to ", "\\b") would let through nearly every sentence.
+const MIN_SCORE: usize = 6;
+
+/// `pattern` loosened for the sets: the longest run of its top-level pieces without
+/// a `\S` (a word of any shape). Wherever a pattern matches, each run of its
+/// top-level pieces matches the part of the text that run covered (assertions such
+/// as `\b` look at the same text), so the run rules out no sentence the pattern
+/// matches. Word loops like `(\S+)` keep the set's automaton discovering new states
+/// sentence after sentence; the literal words around them are what tell sentences
+/// apart. A pattern with a top-level alternation, with no run worth
+/// [`MIN_SCORE`], or that this reading does not understand, is kept whole.
+fn without_word_runs(pattern: &str) -> String {
+    let Some(pieces) = top_level_pieces(pattern) else {
+        return pattern.to_owned();
+    };
+    // The best run is the one with the most required text: a plain character counts
+    // two, a group that must match one, an optional piece nothing.
+    let mut best: Option<(usize, Range<usize>)> = None;
+    let mut run: Option<(usize, Range<usize>)> = None;
+    for piece in pieces
+        .iter()
+        .chain(std::iter::once(&(pattern.len()..pattern.len())))
+    {
+        let text = &pattern[piece.clone()];
+        if piece.is_empty() || text.contains(r"\S") {
+            if let Some((score, r)) = run.take()
+                && best.as_ref().is_none_or(|(b, _)| score > *b)
+            {
+                best = Some((score, r));
+            }
+            continue;
+        }
+        let optional = text.ends_with(['?', '*']) || text.contains("{0,");
+        let score = if optional {
+            0
+        } else if text.starts_with(['(', '[', '\\', '^', '$']) {
+            1
+        } else {
+            2
+        };
+        run = Some(match run {
+            Some((s, r)) => (s + score, r.start..piece.end),
+            None => (score, piece.clone()),
+        });
+    }
+    match best {
+        Some((score, best)) if score >= MIN_SCORE && best.len() < pattern.len() => {
+            pattern[best].to_owned()
+        }
+        _ => pattern.to_owned(),
+    }
+}
+
+/// The byte ranges of `pattern`'s top-level pieces (an escape, a class, a group or a
+/// character, each with its quantifier), or `None` for a top-level alternation or
+/// anything unexpected.
+fn top_level_pieces(pattern: &str) -> Option<Vec<Range<usize>>> {
+    let bytes = pattern.as_bytes();
+    let mut pieces = Vec::new();
+    let mut at = 0;
+    while let Some(&b) = bytes.get(at) {
+        let start = at;
+        at = match b {
+            b'\\' => {
+                // Escapes with a braced argument (`\p{L}`, `\x{..}`) are not read here.
+                if matches!(bytes.get(at + 1), Some(b'p' | b'P' | b'x' | b'u' | b'U')) {
+                    return None;
+                }
+                let escaped = pattern.get(at + 1..)?.chars().next()?;
+                at + 1 + escaped.len_utf8()
+            }
+            b'[' => skip_class(bytes, at)?,
+            b'(' => skip_group(bytes, at)?,
+            b'|' | b')' | b'*' | b'+' | b'?' | b'{' | b'}' => return None,
+            _ => at + pattern.get(at..)?.chars().next()?.len_utf8(),
+        };
+        // The piece's quantifier, and its lazy mark.
+        match bytes.get(at) {
+            Some(b'?' | b'*' | b'+') => at += 1,
+            Some(b'{') => at += 1 + bytes.get(at..)?.iter().position(|&c| c == b'}')?,
+            _ => {}
+        }
+        if bytes.get(at) == Some(&b'?') {
+            at += 1;
+        }
+        pieces.push(start..at);
+    }
+    Some(pieces)
+}
+
+/// The byte after the class opening at `open`.
+fn skip_class(bytes: &[u8], open: usize) -> Option<usize> {
+    let mut at = open + 1;
+    if bytes.get(at) == Some(&b'^') {
+        at += 1;
+    }
+    // A ']' first in a class is a member.
+    if bytes.get(at) == Some(&b']') {
+        at += 1;
+    }
+    loop {
+        match bytes.get(at)? {
+            b'\\' => at += 2,
+            b']' => return Some(at + 1),
+            // Nested classes are not read here.
+            b'[' => return None,
+            _ => at += 1,
+        }
+    }
+}
+
+/// The byte after the group opening at `open`.
+fn skip_group(bytes: &[u8], open: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut at = open;
+    loop {
+        match bytes.get(at)? {
+            b'\\' => at += 2,
+            b'[' => at = skip_class(bytes, at)?,
+            b'(' => {
+                depth += 1;
+                at += 1;
+            }
+            b')' => {
+                depth = depth.checked_sub(1)?;
+                at += 1;
+                if depth == 0 {
+                    return Some(at);
+                }
+            }
+            _ => at += 1,
+        }
     }
 }
 
@@ -379,8 +520,8 @@ impl<'a> Scan<'a> {
             return Vec::new();
         }
         let re = compiled.for_text(&self.s.norm);
-        // The loose set lets through patterns that cannot match a non-ASCII
-        // sentence after all: deciding that needs no capture slots.
+        // The sets let through patterns that cannot match after all (they hold
+        // loosened patterns): deciding that needs no capture slots.
         if !re.is_match(&self.s.norm) {
             return Vec::new();
         }
@@ -710,6 +851,29 @@ mod tests {
                     assert_eq!(set.position(pattern), Some(i));
                     assert!(candidates.matched(i), "{} on {}", compiled.unicode, s.norm);
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn loosened_patterns_keep_the_required_words() {
+        assert_eq!(
+            without_word_runs(r"\bmy (?:full |real )?name (?:is|'s) (\S+)"),
+            r"\bmy (?:full |real )?name (?:is|'s) "
+        );
+        assert_eq!(
+            without_word_runs(r"\b(?:i have an?|my) (\S+(?: \S+)?) allergy\b"),
+            r" allergy\b"
+        );
+        // Top-level alternation, nothing worth keeping, no word loop: kept whole.
+        for whole in [r"\bi am (\S+)|\bwe (\S+)", r"\bi (\S+)", r"\bliving in\b"] {
+            assert_eq!(without_word_runs(whole), whole);
+        }
+        for pattern in all_patterns().filter_map(|p| p.as_ref()) {
+            for text in [pattern.ascii.as_str(), pattern.unicode.as_str()] {
+                let loosened = without_word_runs(text);
+                assert!(Regex::new(&loosened).is_ok(), "{text} -> {loosened}");
+                assert!(text.contains(&loosened), "{text} -> {loosened}");
             }
         }
     }
