@@ -656,7 +656,8 @@ fn has_uppercase(text: &str) -> bool {
 /// punctuation marks, as slices of the text.
 struct RawTokens<'a> {
     text: &'a str,
-    chars: std::iter::Peekable<std::str::CharIndices<'a>>,
+    /// The byte of the next character to read.
+    at: usize,
     /// Where the word being read started.
     word_start: Option<usize>,
     /// A punctuation mark that ended the word just returned.
@@ -667,7 +668,7 @@ impl<'a> RawTokens<'a> {
     fn new(text: &'a str) -> Self {
         RawTokens {
             text,
-            chars: text.char_indices().peekable(),
+            at: 0,
             word_start: None,
             pending: None,
         }
@@ -681,8 +682,10 @@ impl<'a> Iterator for RawTokens<'a> {
         if let Some(mark) = self.pending.take() {
             return Some(mark);
         }
-        while let Some((at, c)) = self.chars.next() {
-            let next = self.chars.peek().map(|&(_, n)| n);
+        while let Some(c) = char_at(self.text, self.at) {
+            let at = self.at;
+            self.at += c.len_utf8();
+            let next = char_at(self.text, self.at);
             let in_word = self.word_start.is_some();
             let joins = matches!(c, '\'' | '-' | '/' | '.' | '&')
                 && in_word
@@ -719,6 +722,17 @@ impl<'a> Iterator for RawTokens<'a> {
         }
         let start = self.word_start.take()?;
         self.text.get(start..)
+    }
+}
+
+/// The character starting at byte `at` of `text`: an ASCII byte is taken as it is,
+/// only other characters are decoded.
+fn char_at(text: &str, at: usize) -> Option<char> {
+    let b = *text.as_bytes().get(at)?;
+    if b.is_ascii() {
+        Some(char::from(b))
+    } else {
+        text.get(at..)?.chars().next()
     }
 }
 

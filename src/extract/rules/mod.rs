@@ -578,8 +578,14 @@ fn lowercase_first(text: &str) -> String {
 /// large export have none, and skipping them keeps a pass fast.
 pub fn speaks_of_self(s: &Sentence) -> bool {
     (0..s.len()).any(|i| {
+        let word = s.lower(i);
+        // Every listed word starts with one of these letters: most words are ruled
+        // out by their first byte, without comparing them with the list.
         matches!(
-            s.lower(i),
+            word.as_bytes().first(),
+            Some(b'i' | b'm' | b'w' | b'o' | b'u' | b'h' | b's' | b'f')
+        ) && matches!(
+            word,
             "i" | "my"
                 | "me"
                 | "we"
