@@ -244,6 +244,11 @@ fn user_message_facts(
     date: Option<NaiveDate>,
     state: &mut ConversationState,
 ) -> Vec<Finding> {
+    // Nothing said in a role-play is about the user or their people, and a role-play
+    // lasts to the end of the conversation.
+    if state.roleplay {
+        return Vec::new();
+    }
     let year = date.map(|d| d.year());
     // A secret can never become part of a fact if it is gone before the rules run.
     let redacted = secrets::redacted(raw);
@@ -270,12 +275,13 @@ fn user_message_facts(
             found.truncate(previous_len);
         }
         previous_len = found.len();
-        // A role-play is also a request for fiction (`guards::asks_for_fiction`).
-        let roleplay = guards::starts_roleplay(&parsed.norm);
+        // A role-play is also a request for fiction (`guards::asks_for_fiction`). A
+        // flag already set stays set, so its guard need not run again.
+        let roleplay = !state.roleplay && guards::starts_roleplay(&parsed.norm);
         if roleplay {
             state.roleplay = true;
         }
-        if roleplay || guards::requests_invented_text(&parsed.norm) {
+        if !state.fiction && (roleplay || guards::requests_invented_text(&parsed.norm)) {
             state.fiction = true;
         }
         // The framing only decides what becomes of quoted passages.

@@ -546,13 +546,12 @@ impl<'a> Scan<'a> {
 
 /// Runs every rule on one sentence.
 pub fn find_facts(s: &Sentence, ctx: Context) -> Vec<Finding> {
-    if !ctx.trusted && !speaks_of_self(s) {
+    // In a role-play nothing is about the user or their people (`Scan::about_people`):
+    // known before the guards and the pattern set run.
+    if ctx.roleplay || (!ctx.trusted && !speaks_of_self(s)) {
         return Vec::new();
     }
     let mut scan = Scan::new(s, ctx);
-    if !scan.about_people() {
-        return Vec::new();
-    }
     identity::find(&mut scan);
     places::find(&mut scan);
     work::find(&mut scan);
