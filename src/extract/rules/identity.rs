@@ -110,11 +110,13 @@ fn sign_offs(scan: &mut Scan) {
             }
         }
     }
-    let card = [
-        "note", "card", "letter", "message", "poem", "gift", "tag", "pillow",
-    ]
-    .iter()
-    .any(|w| scan.s.norm.split(' ').any(|t| t == *w));
+    // One pass over the words, not one per listed word.
+    let card = scan.s.norm.split(' ').any(|t| {
+        matches!(
+            t,
+            "note" | "card" | "letter" | "message" | "poem" | "gift" | "tag" | "pillow"
+        )
+    });
     if !card {
         return;
     }
@@ -199,13 +201,21 @@ fn age(scan: &mut Scan) {
 }
 
 fn pronouns(scan: &mut Scan) {
+    if scan.ctx.fiction || scan.ctx.roleplay {
+        return;
+    }
+    // The pronouns first: most sentences have none, and the subject need not be read.
+    let hits = scan.hits(&PRONOUNS);
+    if hits.is_empty() {
+        return;
+    }
     let first_person = scan.ctx.trusted
         || scan.s.norm.contains("my pronouns")
         || scan.s.norm.split(' ').any(|w| w == "i");
-    if !first_person || scan.ctx.fiction || scan.ctx.roleplay {
+    if !first_person {
         return;
     }
-    for hit in scan.hits(&PRONOUNS) {
+    for hit in hits {
         if let Some(g) = hit.group(1) {
             let text = scan.s.lower(g.start).to_owned();
             scan.add(

@@ -12,6 +12,7 @@ use super::guards::{self, Polarity};
 use super::text::Sentence;
 use regex::{Regex, RegexSet, RegexSetBuilder, SetMatches};
 use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::ops::Range;
 use std::sync::LazyLock;
 
@@ -347,8 +348,10 @@ impl Hit {
 pub struct Scan<'a> {
     pub s: &'a Sentence,
     pub ctx: Context,
-    question: Option<Range<usize>>,
-    hypothetical: bool,
+    /// What asks a question, and whether the sentence is a what-if: read the first
+    /// time a rule asks (most sentences match no rule and never do).
+    question: OnceCell<Option<Range<usize>>>,
+    hypothetical: OnceCell<bool>,
     /// The sentence mentions a passing moment ("today", "this week").
     pub transient: bool,
     pub found: Vec<Finding>,
@@ -361,8 +364,8 @@ impl<'a> Scan<'a> {
         Scan {
             s,
             ctx,
-            question: guards::question_span(s),
-            hypothetical: guards::is_hypothetical(&s.norm),
+            question: OnceCell::new(),
+            hypothetical: OnceCell::new(),
             transient: guards::is_transient(&s.norm),
             found: Vec::new(),
             candidates: PATTERN_SET.as_ref().map(|set| set.candidates(&s.norm)),
@@ -371,11 +374,20 @@ impl<'a> Scan<'a> {
 
     /// Whether a statement starting at token `i` can be a fact about the user.
     pub fn about_user(&self, i: usize) -> bool {
-        if self.handed_over(i) || self.hypothetical || self.reported_by_someone_else(i) {
+        let hypothetical = || {
+            *self
+                .hypothetical
+                .get_or_init(|| guards::is_hypothetical(&self.s.norm))
+        };
+        if self.handed_over(i) || hypothetical() || self.reported_by_someone_else(i) {
             return false;
         }
         let at = self.s.byte_of(i);
-        !self.question.as_ref().is_some_and(|q| q.contains(&at))
+        !self
+            .question
+            .get_or_init(|| guards::question_span(self.s))
+            .as_ref()
+            .is_some_and(|q| q.contains(&at))
     }
 
     /// "My mom says I'm a terrible cook", "he thinks I'm lazy": someone else's claim.
