@@ -295,12 +295,14 @@ fn user_message_facts(
             continue;
         }
         let mut transform_at = guards::transform_start(&parsed.norm);
+        let mut checked = true;
         if transform_at.is_some()
             && let Some((instruction, _)) = prepared.split_once(':')
         {
             // "Translate this: I am a nurse" — what follows the colon is the text.
             parsed = Sentence::parse(instruction);
             transform_at = guards::transform_start(&parsed.norm);
+            checked = false;
         }
         let ctx = Context {
             trusted: false,
@@ -309,7 +311,12 @@ fn user_message_facts(
             roleplay: state.roleplay,
             year,
         };
-        found.extend(rules::find_facts(&parsed, ctx));
+        // The instruction alone may not speak of the user: `find_facts` checks it.
+        found.extend(if checked {
+            rules::find_facts_of_speaker(&parsed, ctx)
+        } else {
+            rules::find_facts(&parsed, ctx)
+        });
     }
     // "Is my self-introduction natural? 'My name is Keiko, I live in Kyoto…'"
     if own_text_framing && !third_party_framing && !state.roleplay && !state.fiction {

@@ -558,9 +558,18 @@ impl<'a> Scan<'a> {
 
 /// Runs every rule on one sentence.
 pub fn find_facts(s: &Sentence, ctx: Context) -> Vec<Finding> {
+    if !ctx.trusted && !speaks_of_self(s) {
+        return Vec::new();
+    }
+    find_facts_of_speaker(s, ctx)
+}
+
+/// [`find_facts`] on a sentence the caller already knows [`speaks_of_self`] (or
+/// one from a trusted source).
+pub fn find_facts_of_speaker(s: &Sentence, ctx: Context) -> Vec<Finding> {
     // In a role-play nothing is about the user or their people (`Scan::about_people`):
     // known before the guards and the pattern set run.
-    if ctx.roleplay || (!ctx.trusted && !speaks_of_self(s)) {
+    if ctx.roleplay {
         return Vec::new();
     }
     let mut scan = Scan::new(s, ctx);
