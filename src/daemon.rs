@@ -2,7 +2,7 @@
 //! claim within the concurrency limit, run jobs, shut down without stranding any.
 
 use crate::config::ListenMode;
-use crate::db::queue::ClaimedJob;
+use crate::db::queue::{ClaimedJob, Statements};
 use crate::db::{self, CompletionWriter, Database, DbConfig, DbError, Listener, Notification};
 use crate::http::{HttpServer, HttpState, Readiness};
 use crate::telemetry;
@@ -95,14 +95,22 @@ pub async fn run(settings: DaemonSettings, shutdown: CancellationToken) -> Resul
     };
 
     let wake = Arc::new(Wake::default());
-    let listener =
+    let (listener, listening) =
         spawn_listener(&settings, wake.clone(), readiness.clone(), shutdown.clone()).await?;
+    // A connection that delivers LISTEN is a session of its own (no transaction
+    // pooler in between), so statements prepared on it stay there.
+    let statements = if listening {
+        Statements::Prepared
+    } else {
+        Statements::Unprepared
+    };
     info!(
         worker = %settings.worker_id,
         concurrency = settings.concurrency,
         storage = %settings.job.storage.describe(),
         database = %settings.db.dbname(),
         tls = %settings.db.tls_policy(),
+        prepared_statements = listening,
         "fullpass is running"
     );
 
@@ -110,7 +118,8 @@ pub async fn run(settings: DaemonSettings, shutdown: CancellationToken) -> Resul
     let context = JobContext {
         settings: Arc::new(settings.job.clone()),
         pool: pool.clone(),
-        completions: CompletionWriter::spawn(pool.clone()),
+        completions: CompletionWriter::spawn(pool.clone(), statements),
+        statements,
         release: release.clone(),
     };
     let permits = Slots {
@@ -262,8 +271,9 @@ async fn fill(
         }
         let claimed = match pool.get().await {
             Ok(claiming) => {
-                db::queue::claim_next(
-                    &**claiming,
+                db::queue::claim_next_pooled(
+                    &claiming,
+                    context.statements,
                     &settings.worker_id,
                     context.settings.lease,
                     i64::try_from(limit).unwrap_or(1),
@@ -379,6 +389,8 @@ struct JobContext {
     settings: Arc<JobSettings>,
     pool: Database,
     completions: CompletionWriter,
+    /// How claims and completions are sent.
+    statements: Statements,
     /// Cancelled when shutdown's grace period is over: give the rows back.
     release: CancellationToken,
 }
@@ -397,6 +409,7 @@ fn spawn_job(
         pool,
         completions,
         release,
+        ..
     } = context.clone();
     jobs.spawn(
         async move {
@@ -527,21 +540,22 @@ fn backoff(attempt: u32) -> Duration {
     raw.mul_f64(rand::rng().random_range(0.5..1.0))
 }
 
-/// Starts the listener supervisor. In `auto` mode a LISTEN that does not deliver
-/// (transaction pooler) turns into poll mode with a warning.
+/// Starts the listener supervisor; `true` with it when LISTEN delivers. In
+/// `auto` mode a LISTEN that does not deliver (transaction pooler) turns into
+/// poll mode with a warning.
 async fn spawn_listener(
     settings: &DaemonSettings,
     wake: Arc<Wake>,
     readiness: Arc<Readiness>,
     shutdown: CancellationToken,
-) -> Result<tokio::task::JoinHandle<()>, DaemonError> {
+) -> Result<(tokio::task::JoinHandle<()>, bool), DaemonError> {
     if settings.listen_mode == ListenMode::Poll {
         readiness.set_poll_mode(true);
         info!(
             interval_ms = settings.sweep_interval.as_millis() as u64,
             "poll mode: finding work by sweeping only"
         );
-        return Ok(tokio::spawn(async {}));
+        return Ok((tokio::spawn(async {}), false));
     }
     let (tx, mut rx) = mpsc::channel(1024);
     let listener = Listener::start(&settings.db, tx.clone()).await?;
@@ -554,13 +568,14 @@ async fn spawn_listener(
             humantime::format_duration(settings.sweep_interval)
         );
         readiness.set_poll_mode(true);
-        return Ok(tokio::spawn(async {}));
+        return Ok((tokio::spawn(async {}), false));
     }
     readiness.set_listening(true);
     let db = settings.db.clone();
-    Ok(tokio::spawn(async move {
+    let supervisor = tokio::spawn(async move {
         supervise(db, listener, tx, rx, wake, readiness, shutdown).await;
-    }))
+    });
+    Ok((supervisor, true))
 }
 
 /// Sends ourselves a notification and waits for it.

@@ -184,3 +184,47 @@ async fn status_counts_rows() {
     assert_eq!((s.pending, s.claimable, s.failed, s.complete), (2, 1, 1, 0));
     assert!(s.oldest_claimable_secs.is_some());
 }
+
+#[tokio::test]
+async fn pooled_claims_and_completions_work_prepared_and_unprepared() {
+    let db = migrated().await;
+    let c = db.client().await;
+    // One connection, so the second round reuses the statements cached on it.
+    let pool = db.config().pool(1).unwrap();
+    for statements in [
+        queue::Statements::Prepared,
+        queue::Statements::Prepared,
+        queue::Statements::Unprepared,
+    ] {
+        let a = insert_profile(&c, Some("b/a"), Some("pending")).await;
+        let b = insert_profile(&c, Some("b/b"), Some("pending")).await;
+        let conn = pool.get().await.unwrap();
+        let jobs = queue::claim_next_pooled(&conn, statements, "w", LEASE, 10)
+            .await
+            .unwrap();
+        let mut claimed: Vec<_> = jobs.iter().map(|j| j.user_id).collect();
+        claimed.sort();
+        let mut expected = vec![a, b];
+        expected.sort();
+        assert_eq!(claimed, expected, "{statements:?}");
+        let batch: Vec<_> = jobs
+            .iter()
+            .map(|j| queue::Completion {
+                user_id: j.user_id,
+                token: j.token,
+                memory_md: format!("- {}", j.user_id),
+                memory_facts: json!([]),
+                stats: json!({}),
+            })
+            .collect();
+        let written = queue::complete_all_pooled(&conn, statements, &batch)
+            .await
+            .unwrap();
+        assert_eq!(written.len(), 2, "{statements:?}");
+        for id in [a, b] {
+            let r = row(&c, id).await;
+            assert_eq!(r.status.as_deref(), Some("complete"), "{statements:?}");
+            assert_eq!(r.memory_md, Some(format!("- {id}")));
+        }
+    }
+}

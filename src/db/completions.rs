@@ -3,7 +3,7 @@
 //! small jobs costs one commit (one WAL flush) per batch rather than per job.
 //! An idle daemon writes each result at once; nothing waits for a batch to fill.
 
-use super::queue::{self, Completion};
+use super::queue::{self, Completion, Statements};
 use super::{Database, DbError};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
@@ -25,9 +25,9 @@ struct Pending {
 
 impl CompletionWriter {
     /// Starts the writing task on the current runtime.
-    pub fn spawn(db: Database) -> CompletionWriter {
+    pub fn spawn(db: Database, statements: Statements) -> CompletionWriter {
         let (queue, pending) = mpsc::channel(4 * MAX_BATCH);
-        tokio::spawn(write_batches(db, pending));
+        tokio::spawn(write_batches(db, statements, pending));
         CompletionWriter { queue }
     }
 
@@ -50,7 +50,7 @@ impl CompletionWriter {
     }
 }
 
-async fn write_batches(db: Database, mut pending: mpsc::Receiver<Pending>) {
+async fn write_batches(db: Database, statements: Statements, mut pending: mpsc::Receiver<Pending>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while pending.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let (completions, waiters): (Vec<Completion>, Vec<_>) = batch
@@ -59,7 +59,7 @@ async fn write_batches(db: Database, mut pending: mpsc::Receiver<Pending>) {
             .unzip();
         metrics::histogram!(crate::telemetry::COMPLETION_BATCH).record(completions.len() as f64);
         let result = match db.get().await {
-            Ok(client) => queue::complete_all(&**client, &completions).await,
+            Ok(client) => queue::complete_all_pooled(&client, statements, &completions).await,
             Err(e) => Err(e),
         };
         match result {
