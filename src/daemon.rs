@@ -67,7 +67,9 @@ pub async fn run(settings: DaemonSettings, shutdown: CancellationToken) -> Resul
             info!(migration = %name, "applied migration");
         }
     }
-    // One connection per job in flight, plus claiming, the sweep and the completion writer.
+    // A connection per running pass, plus claiming, the sweep and the completion
+    // writer. Connections open on demand: a job waiting for its result's commit
+    // holds none, one writing a failure or retry holds its own until written.
     let pool = settings
         .db
         .pool(settings.concurrency * IN_FLIGHT_PER_SLOT + 3)?;
@@ -423,7 +425,7 @@ fn spawn_job(
             let outcome = worker::run_job(
                 &job_settings,
                 &pool,
-                &conn,
+                conn,
                 &completions,
                 &job,
                 processing,

@@ -139,12 +139,13 @@ pub fn retry_delay(attempt: i32, base: Duration, max: Duration) -> Duration {
 
 /// Runs one claimed job on `conn` to the end. `slot` is the job's share of the
 /// daemon's processing capacity: it is given up as soon as the pass is over, so
-/// the next job starts while this one waits for its result's commit.
+/// the next job starts while this one waits for its result's commit (and so
+/// does `conn`, when the result goes to the completion writer).
 /// `release` is cancelled when the daemon shuts down past its grace period.
 pub async fn run_job<Slot: Send>(
     settings: &JobSettings,
     db: &Database,
-    conn: &tokio_postgres::Client,
+    conn: deadpool_postgres::Object,
     completions: &CompletionWriter,
     job: &ClaimedJob,
     slot: Slot,
@@ -154,64 +155,66 @@ pub async fn run_job<Slot: Send>(
     let stop = StopReason::default();
     let progress = Arc::new(SharedProgress::default());
     let mut lost = false;
-
-    let work = process(settings, conn, job, stop.clone(), progress.clone());
-    tokio::pin!(work);
-    let renew_every =
-        (settings.lease / 4).clamp(Duration::from_millis(100), Duration::from_secs(1));
-    let mut renew = tokio::time::interval(renew_every);
-    renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    renew.tick().await;
-    let deadline = tokio::time::sleep(settings.job_timeout);
-    tokio::pin!(deadline);
     let mut timed_out = false;
     let mut released = false;
 
-    // Once told to stop, the pass gets a moment to notice; a download stuck in a
-    // read that long is abandoned (the blocking thread ends at its next read).
-    let mut abandon: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
-    let result = loop {
-        tokio::select! {
-            result = &mut work => break Some(result),
-            _ = renew.tick(), if !lost => {
-                let p = serde_json::json!({
-                    "bytes_read": progress.bytes_read.load(Ordering::Relaxed),
-                    "bytes_total": match progress.bytes_total.load(Ordering::Relaxed) {
-                        0 => None,
-                        n => Some(n),
-                    },
-                    "conversations": progress.conversations.load(Ordering::Relaxed),
-                });
-                match queue::renew(conn, job, settings.lease, Some(&p)).await {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        warn!("claim lost while processing; stopping");
-                        lost = true;
-                        stop.trigger();
-                    }
-                    Err(e) => {
-                        metrics::counter!(telemetry::DB_ERRORS, "kind" => "renew").increment(1);
-                        warn!(error = %e, "could not renew the claim");
+    let result = {
+        let work = process(settings, &conn, job, stop.clone(), progress.clone());
+        tokio::pin!(work);
+        let renew_every =
+            (settings.lease / 4).clamp(Duration::from_millis(100), Duration::from_secs(1));
+        let mut renew = tokio::time::interval(renew_every);
+        renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        renew.tick().await;
+        let deadline = tokio::time::sleep(settings.job_timeout);
+        tokio::pin!(deadline);
+
+        // Once told to stop, the pass gets a moment to notice; a download stuck in a
+        // read that long is abandoned (the blocking thread ends at its next read).
+        let mut abandon: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
+        loop {
+            tokio::select! {
+                result = &mut work => break Some(result),
+                _ = renew.tick(), if !lost => {
+                    let p = serde_json::json!({
+                        "bytes_read": progress.bytes_read.load(Ordering::Relaxed),
+                        "bytes_total": match progress.bytes_total.load(Ordering::Relaxed) {
+                            0 => None,
+                            n => Some(n),
+                        },
+                        "conversations": progress.conversations.load(Ordering::Relaxed),
+                    });
+                    match queue::renew(&**conn, job, settings.lease, Some(&p)).await {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            warn!("claim lost while processing; stopping");
+                            lost = true;
+                            stop.trigger();
+                        }
+                        Err(e) => {
+                            metrics::counter!(telemetry::DB_ERRORS, "kind" => "renew").increment(1);
+                            warn!(error = %e, "could not renew the claim");
+                        }
                     }
                 }
-            }
-            _ = &mut deadline, if !timed_out => {
-                timed_out = true;
-                stop.trigger();
-            }
-            _ = release.cancelled(), if !released => {
-                released = true;
-                stop.trigger();
-            }
-            _ = async {
-                match abandon.as_mut() {
-                    Some(sleep) => sleep.await,
-                    None => std::future::pending().await,
+                _ = &mut deadline, if !timed_out => {
+                    timed_out = true;
+                    stop.trigger();
                 }
-            } => break None,
-        }
-        if stop.is_set() && abandon.is_none() {
-            abandon = Some(Box::pin(tokio::time::sleep(Duration::from_secs(5))));
+                _ = release.cancelled(), if !released => {
+                    released = true;
+                    stop.trigger();
+                }
+                _ = async {
+                    match abandon.as_mut() {
+                        Some(sleep) => sleep.await,
+                        None => std::future::pending().await,
+                    }
+                } => break None,
+            }
+            if stop.is_set() && abandon.is_none() {
+                abandon = Some(Box::pin(tokio::time::sleep(Duration::from_secs(5))));
+            }
         }
     };
     drop(slot);
@@ -222,7 +225,7 @@ pub async fn run_job<Slot: Send>(
             return JobOutcome::LostClaim;
         }
         _ if lost => return JobOutcome::LostClaim,
-        _ if released => return finish_release(db, conn, job).await,
+        _ if released => return finish_release(db, &conn, job).await,
         _ if timed_out => Err(JobError::TimedOut(settings.job_timeout)),
         Some(Err(e)) => Err(e),
         None => Err(JobError::Crashed("stopped without a reason".to_owned())),
@@ -249,17 +252,13 @@ pub async fn run_job<Slot: Send>(
                 memory_facts: facts,
                 stats,
             };
+            // The completion writer has connections of its own.
+            drop(conn);
             let written = complete_with_retry(completions, completion).await;
             match written {
                 Some(true) => {
                     if output.llm_usage.is_some() {
-                        let checkpoints = Checkpoints {
-                            client: conn,
-                            user_id: job.user_id,
-                        };
-                        if let Err(e) = checkpoints.forget().await {
-                            warn!(error = %e, "could not clear the LLM chunk checkpoints");
-                        }
+                        forget_checkpoints(db, job).await;
                     }
                     info!(
                         llm_usage = ?output.llm_usage,
@@ -287,7 +286,7 @@ pub async fn run_job<Slot: Send>(
             if error.is_transient() && job.attempt < settings.max_attempts {
                 let delay = retry_delay(job.attempt, settings.retry_base, settings.retry_max);
                 let shown = format!("attempt {} failed, retrying: {message}", job.attempt);
-                let written = write_with_retry(db, conn, "scheduling a retry", |c| {
+                let written = write_with_retry(db, &conn, "scheduling a retry", |c| {
                     let shown = &shown;
                     async move { queue::retry_later(&*c, job, shown, delay).await }
                 })
@@ -306,7 +305,7 @@ pub async fn run_job<Slot: Send>(
                 } else {
                     message.clone()
                 };
-                let written = write_with_retry(db, conn, "failing", |c| {
+                let written = write_with_retry(db, &conn, "failing", |c| {
                     let shown = &shown;
                     async move { queue::fail(&*c, job, shown).await }
                 })
@@ -321,6 +320,24 @@ pub async fn run_job<Slot: Send>(
                 JobOutcome::Failed(shown)
             }
         }
+    }
+}
+
+/// Drops an LLM pass's chunk checkpoints once its result is written.
+async fn forget_checkpoints(db: &Database, job: &ClaimedJob) {
+    let client = match db.get().await {
+        Ok(client) => client,
+        Err(e) => {
+            warn!(error = %e, "could not clear the LLM chunk checkpoints");
+            return;
+        }
+    };
+    let checkpoints = Checkpoints {
+        client: &client,
+        user_id: job.user_id,
+    };
+    if let Err(e) = checkpoints.forget().await {
+        warn!(error = %e, "could not clear the LLM chunk checkpoints");
     }
 }
 
