@@ -299,7 +299,8 @@ pub enum ListenMode {
 /// The daemon's queue behaviour.
 #[derive(Debug, Clone, Args)]
 pub struct DaemonArgs {
-    /// Jobs processed at once by this process.
+    /// Passes run at once by this process; as many more jobs may be finishing
+    /// (writing their result or failure).
     #[arg(long, env = "FULLPASS_CONCURRENCY", default_value_t = 4)]
     pub concurrency: usize,
 

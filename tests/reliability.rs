@@ -40,6 +40,11 @@ async fn install_audit(c: &tokio_postgres::Client) {
     .unwrap();
 }
 
+/// The one number a `select count(*) …` returns.
+async fn count(c: &tokio_postgres::Client, sql: &str) -> i64 {
+    c.query_one(sql, &[]).await.unwrap().get(0)
+}
+
 async fn audit_count(c: &tokio_postgres::Client, status: &str) -> i64 {
     c.query_one("select count(*) from audit where status = $1", &[&status])
         .await
@@ -346,14 +351,11 @@ async fn three_daemons_process_500_rows_exactly_once() {
     }
     let start = Instant::now();
     loop {
-        let done: i64 = c
-            .query_one(
-                "select count(*) from user_profiles where full_pass_status = 'complete'",
-                &[],
-            )
-            .await
-            .unwrap()
-            .get(0);
+        let done = count(
+            &c,
+            "select count(*) from user_profiles where full_pass_status = 'complete'",
+        )
+        .await;
         if done == 500 {
             break;
         }
@@ -376,14 +378,11 @@ async fn three_daemons_process_500_rows_exactly_once() {
         500,
         "each row completed once"
     );
-    let charged: i64 = c
-        .query_one(
-            "select count(*) from user_profiles where full_pass_attempts <> 1",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
+    let charged = count(
+        &c,
+        "select count(*) from user_profiles where full_pass_attempts <> 1",
+    )
+    .await;
     assert_eq!(charged, 0, "every row took exactly one attempt");
     let by_daemon: i64 = c
         .query_one(
@@ -593,15 +592,12 @@ async fn rows_claimed_ahead_are_given_back_when_no_slot_frees_up() {
     // One slot, two rows held: one running, one claimed ahead of a free slot.
     let held_two = async {
         loop {
-            let n: i64 = c
-                .query_one(
-                    "select count(*) from user_profiles
-                      where full_pass_status = 'processing' and full_pass_claimed_by = 'a'",
-                    &[],
-                )
-                .await
-                .unwrap()
-                .get(0);
+            let n = count(
+                &c,
+                "select count(*) from user_profiles
+                  where full_pass_status = 'processing' and full_pass_claimed_by = 'a'",
+            )
+            .await;
             if n == 2 {
                 return;
             }
