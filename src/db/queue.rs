@@ -6,7 +6,7 @@
 
 use super::DbError;
 use std::time::Duration;
-use tokio_postgres::GenericClient;
+use tokio_postgres::{GenericClient, ToStatement};
 use uuid::Uuid;
 
 /// A row this worker holds: only the holder of `token` may change it.
@@ -37,25 +37,21 @@ pub enum Statements {
     Unprepared,
 }
 
-/// Runs `sql` as a prepared statement cached on `client`, or as text.
-async fn query_pooled(
+/// The statement prepared from `sql` and cached on `client`, or `None` when
+/// `sql` is to be sent as text.
+async fn prepared(
     client: &deadpool_postgres::ClientWrapper,
     statements: Statements,
     sql: &'static str,
-    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
-    context: &'static str,
-) -> Result<Vec<tokio_postgres::Row>, DbError> {
+) -> Result<Option<tokio_postgres::Statement>, DbError> {
     match statements {
-        Statements::Prepared => {
-            let statement = client
-                .prepare_cached(sql)
-                .await
-                .map_err(DbError::pg(context))?;
-            client.query(&statement, params).await
-        }
-        Statements::Unprepared => client.query(sql, params).await,
+        Statements::Prepared => client
+            .prepare_cached(sql)
+            .await
+            .map(Some)
+            .map_err(DbError::pg("preparing a queue statement")),
+        Statements::Unprepared => Ok(None),
     }
-    .map_err(DbError::pg(context))
 }
 
 const CLAIM_NEXT: &str = "
@@ -87,11 +83,7 @@ pub async fn claim_next(
     lease: Duration,
     limit: i64,
 ) -> Result<Vec<ClaimedJob>, DbError> {
-    let rows = client
-        .query(CLAIM_NEXT, &[&worker, &millis(lease), &limit])
-        .await
-        .map_err(DbError::pg("claiming a job"))?;
-    claimed_jobs(&rows)
+    claim_with(client, CLAIM_NEXT, worker, lease, limit).await
 }
 
 /// [`claim_next`] on a pooled connection, sent as `statements` says.
@@ -102,8 +94,24 @@ pub async fn claim_next_pooled(
     lease: Duration,
     limit: i64,
 ) -> Result<Vec<ClaimedJob>, DbError> {
-    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] = [&worker, &millis(lease), &limit];
-    let rows = query_pooled(client, statements, CLAIM_NEXT, &params, "claiming a job").await?;
+    match prepared(client, statements, CLAIM_NEXT).await? {
+        Some(statement) => claim_with(&**client, &statement, worker, lease, limit).await,
+        None => claim_next(&**client, worker, lease, limit).await,
+    }
+}
+
+/// Runs `CLAIM_NEXT`, as text or prepared.
+async fn claim_with<S: ToStatement + ?Sized + Sync + Send>(
+    client: &impl GenericClient,
+    statement: &S,
+    worker: &str,
+    lease: Duration,
+    limit: i64,
+) -> Result<Vec<ClaimedJob>, DbError> {
+    let rows = client
+        .query(statement, &[&worker, &millis(lease), &limit])
+        .await
+        .map_err(DbError::pg("claiming a job"))?;
     claimed_jobs(&rows)
 }
 
@@ -177,12 +185,7 @@ pub async fn complete_all(
     client: &impl GenericClient,
     completions: &[Completion],
 ) -> Result<Vec<Uuid>, DbError> {
-    let columns = CompletionColumns::of(completions);
-    let rows = client
-        .query(COMPLETE_ALL, &columns.params())
-        .await
-        .map_err(DbError::pg("completing jobs"))?;
-    written_tokens(&rows)
+    complete_with(client, COMPLETE_ALL, completions).await
 }
 
 /// [`complete_all`] on a pooled connection, sent as `statements` says.
@@ -191,47 +194,32 @@ pub async fn complete_all_pooled(
     statements: Statements,
     completions: &[Completion],
 ) -> Result<Vec<Uuid>, DbError> {
-    let columns = CompletionColumns::of(completions);
-    let rows = query_pooled(
-        client,
-        statements,
-        COMPLETE_ALL,
-        &columns.params(),
-        "completing jobs",
-    )
-    .await?;
+    match prepared(client, statements, COMPLETE_ALL).await? {
+        Some(statement) => complete_with(&**client, &statement, completions).await,
+        None => complete_all(&**client, completions).await,
+    }
+}
+
+/// Runs `COMPLETE_ALL`, as text or prepared.
+async fn complete_with<S: ToStatement + ?Sized + Sync + Send>(
+    client: &impl GenericClient,
+    statement: &S,
+    completions: &[Completion],
+) -> Result<Vec<Uuid>, DbError> {
+    let user_ids: Vec<Uuid> = completions.iter().map(|c| c.user_id).collect();
+    let tokens: Vec<Uuid> = completions.iter().map(|c| c.token).collect();
+    let memory_md: Vec<&str> = completions.iter().map(|c| c.memory_md.as_str()).collect();
+    let memory_facts: Vec<&serde_json::Value> =
+        completions.iter().map(|c| &c.memory_facts).collect();
+    let stats: Vec<&serde_json::Value> = completions.iter().map(|c| &c.stats).collect();
+    let rows = client
+        .query(
+            statement,
+            &[&user_ids, &tokens, &memory_md, &memory_facts, &stats],
+        )
+        .await
+        .map_err(DbError::pg("completing jobs"))?;
     written_tokens(&rows)
-}
-
-/// The completions as the arrays `COMPLETE_ALL` unnests.
-struct CompletionColumns<'a> {
-    user_ids: Vec<Uuid>,
-    tokens: Vec<Uuid>,
-    memory_md: Vec<&'a str>,
-    memory_facts: Vec<&'a serde_json::Value>,
-    stats: Vec<&'a serde_json::Value>,
-}
-
-impl<'a> CompletionColumns<'a> {
-    fn of(completions: &'a [Completion]) -> Self {
-        CompletionColumns {
-            user_ids: completions.iter().map(|c| c.user_id).collect(),
-            tokens: completions.iter().map(|c| c.token).collect(),
-            memory_md: completions.iter().map(|c| c.memory_md.as_str()).collect(),
-            memory_facts: completions.iter().map(|c| &c.memory_facts).collect(),
-            stats: completions.iter().map(|c| &c.stats).collect(),
-        }
-    }
-
-    fn params(&self) -> [&(dyn tokio_postgres::types::ToSql + Sync); 5] {
-        [
-            &self.user_ids,
-            &self.tokens,
-            &self.memory_md,
-            &self.memory_facts,
-            &self.stats,
-        ]
-    }
 }
 
 fn written_tokens(rows: &[tokio_postgres::Row]) -> Result<Vec<Uuid>, DbError> {
