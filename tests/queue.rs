@@ -226,5 +226,17 @@ async fn pooled_claims_and_completions_work_prepared_and_unprepared() {
             assert_eq!(r.status.as_deref(), Some("complete"), "{statements:?}");
             assert_eq!(r.memory_md, Some(format!("- {id}")));
         }
+        // Prepared: the claim and the completion, once on this connection and
+        // reused in the next round; unprepared adds none.
+        let prepared: i64 = conn
+            .query_one(
+                "select count(*) from pg_prepared_statements
+                  where ltrim(statement, E' \\n') like 'update public.user_profiles%'",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(prepared, 2, "{statements:?}");
     }
 }
