@@ -240,3 +240,51 @@ async fn pooled_claims_and_completions_work_prepared_and_unprepared() {
         assert_eq!(prepared, 2, "{statements:?}");
     }
 }
+
+/// The plan of a statement as PostgreSQL caches it for repeated use.
+async fn generic_plan(c: &tokio_postgres::Client, sql: &str) -> String {
+    let params = (1..=9).filter(|n| sql.contains(&format!("${n}"))).count();
+    c.batch_execute(&format!(
+        "set plan_cache_mode = force_generic_plan; deallocate all; prepare fenced as {sql}"
+    ))
+    .await
+    .unwrap();
+    let nulls = vec!["null"; params].join(", ");
+    let lines = c
+        .simple_query(&format!("explain execute fenced({nulls})"))
+        .await
+        .unwrap();
+    lines
+        .iter()
+        .filter_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_owned),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[tokio::test]
+async fn fenced_statements_find_the_row_by_its_primary_key() {
+    let db = migrated().await;
+    let c = db.client().await;
+    // Many profiles, a few processing, statistics fresh: the partial index of
+    // processing rows looks like the cheapest way to a processing row.
+    c.batch_execute(
+        "insert into user_profiles (user_id, storage_path, full_pass_status)
+         select gen_random_uuid(), 'b/' || g, case when g % 1000 = 0 then 'pending' end
+           from generate_series(1, 5000) g;
+         analyze user_profiles",
+    )
+    .await
+    .unwrap();
+    queue::claim_next(&c, "w", LEASE, 5).await.unwrap();
+    c.batch_execute("analyze user_profiles").await.unwrap();
+    for sql in queue::FENCED {
+        let plan = generic_plan(&c, sql).await;
+        assert!(
+            plan.contains("user_profiles_pkey") && !plan.contains("full_pass_processing"),
+            "{sql}\n{plan}"
+        );
+    }
+}

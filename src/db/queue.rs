@@ -3,11 +3,21 @@
 //! to `pending` (retry later, released on shutdown, rescued after its worker died).
 //! Every statement a worker runs on a claimed row checks the claim token, so a
 //! worker whose claim was rescued and given to another cannot write anything.
+//!
+//! Those fenced statements test the status as `(full_pass_status = 'processing')
+//! is true`, which no partial index's predicate matches: the row is then always
+//! found by its primary key. With a plain `= 'processing'`, the planner can pick
+//! the partial index of processing rows instead (it looks tiny to it) and scan
+//! every entry it holds, including one per row completed since the last vacuum.
 
 use super::DbError;
 use std::time::Duration;
 use tokio_postgres::{GenericClient, ToStatement};
 use uuid::Uuid;
+
+/// The statements that change a claimed row, each fenced by its claim token
+/// (public so that tests can check how they are planned).
+pub const FENCED: [&str; 5] = [RENEW, COMPLETE_ALL, FAIL, RETRY_LATER, RELEASE];
 
 /// A row this worker holds: only the holder of `token` may change it.
 #[derive(Debug, Clone)]
@@ -133,7 +143,7 @@ const RENEW: &str = "
 update public.user_profiles
    set full_pass_lease_until = now() + $3::bigint * interval '1 millisecond',
        full_pass_progress = coalesce($4, full_pass_progress)
- where user_id = $1 and full_pass_claim_token = $2 and full_pass_status = 'processing'";
+ where user_id = $1 and full_pass_claim_token = $2 and (full_pass_status = 'processing') is true";
 
 /// Extends the lease (and records progress). `false`: the claim was lost.
 pub async fn renew(
@@ -175,7 +185,7 @@ update public.user_profiles p
   from unnest($1::uuid[], $2::uuid[], $3::text[], $4::jsonb[], $5::jsonb[])
        as r(user_id, token, memory_md, memory_facts, stats)
  where p.user_id = r.user_id and p.full_pass_claim_token = r.token
-   and p.full_pass_status = 'processing'
+   and (p.full_pass_status = 'processing') is true
 returning r.token";
 
 /// Writes the results of several jobs and marks their rows complete: one
@@ -255,7 +265,7 @@ update public.user_profiles
        full_pass_completed_at = now(),
        full_pass_not_before = null,
        full_pass_progress = null
- where user_id = $1 and full_pass_claim_token = $2 and full_pass_status = 'processing'";
+ where user_id = $1 and full_pass_claim_token = $2 and (full_pass_status = 'processing') is true";
 
 /// Marks the row failed for good with a one-line reason.
 pub async fn fail(
@@ -276,7 +286,7 @@ update public.user_profiles
        full_pass_error = $3,
        full_pass_not_before = now() + $4::bigint * interval '1 millisecond',
        full_pass_progress = null
- where user_id = $1 and full_pass_claim_token = $2 and full_pass_status = 'processing'";
+ where user_id = $1 and full_pass_claim_token = $2 and (full_pass_status = 'processing') is true";
 
 /// Puts the row back to pending, claimable again after `delay`; the attempt stays counted.
 pub async fn retry_later(
@@ -301,7 +311,7 @@ update public.user_profiles
        full_pass_attempts = greatest(full_pass_attempts - 1, 0),
        full_pass_not_before = null,
        full_pass_progress = null
- where user_id = $1 and full_pass_claim_token = $2 and full_pass_status = 'processing'";
+ where user_id = $1 and full_pass_claim_token = $2 and (full_pass_status = 'processing') is true";
 
 /// Gives the row back untouched (shutdown): pending at once, the attempt not charged.
 pub async fn release(client: &impl GenericClient, job: &ClaimedJob) -> Result<bool, DbError> {
