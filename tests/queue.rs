@@ -288,3 +288,28 @@ async fn fenced_statements_find_the_row_by_its_primary_key() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_claim_commits_asynchronously_without_changing_the_session() {
+    let db = migrated().await;
+    let c = db.client().await;
+    let id = insert_profile(&c, Some("b/a"), Some("pending")).await;
+    c.batch_execute("set synchronous_commit = on; begin")
+        .await
+        .unwrap();
+    let jobs = queue::claim_next(&c, "w", LEASE, 10).await.unwrap();
+    assert_eq!(jobs.iter().map(|j| j.user_id).collect::<Vec<_>>(), vec![id]);
+    let in_claim: String = c
+        .query_one("select current_setting('synchronous_commit')", &[])
+        .await
+        .unwrap()
+        .get(0);
+    c.batch_execute("commit").await.unwrap();
+    let after: String = c
+        .query_one("select current_setting('synchronous_commit')", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!((in_claim.as_str(), after.as_str()), ("off", "on"));
+    assert_eq!(row(&c, id).await.status.as_deref(), Some("processing"));
+}
