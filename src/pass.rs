@@ -47,7 +47,22 @@ struct ExtractingSink<'a, P> {
     merged: u64,
 }
 
-impl<P> ExtractingSink<'_, P> {
+impl<'a, P> ExtractingSink<'a, P> {
+    /// A sink that reads every conversation itself, on the calling thread.
+    fn on_this_thread(settings: &ExtractSettings, on_progress: &'a mut P) -> Self {
+        let (_, done) = mpsc::channel();
+        ExtractingSink {
+            extractor: FactExtractor::new(settings.clone()),
+            on_progress,
+            queue: None,
+            done,
+            waiting: BTreeMap::new(),
+            fallback: ConversationReader::default(),
+            sent: 0,
+            merged: 0,
+        }
+    }
+
     fn accept(&mut self, sequence: u64, findings: ConversationFindings) {
         self.waiting.insert(sequence, findings);
         while let Some(findings) = self.waiting.remove(&self.merged) {
@@ -141,22 +156,32 @@ pub fn run_in_memory<P>(
 where
     P: FnMut(&Progress) -> Result<(), Cancelled>,
 {
-    let (_, done) = mpsc::channel();
-    let mut sink = ExtractingSink {
-        extractor: FactExtractor::new(settings.clone()),
-        on_progress: &mut on_progress,
-        queue: None,
-        done,
-        waiting: BTreeMap::new(),
-        fallback: ConversationReader::default(),
-        sent: 0,
-        merged: 0,
-    };
+    let mut sink = ExtractingSink::on_this_thread(settings, &mut on_progress);
     let stats = ingest::read_export_in_memory(input, limits, &mut sink)?;
     Ok(PassOutput {
         facts: sink.extractor.finish(),
         stats,
     })
+}
+
+/// [`run_in_memory`] for an export that decompresses to at most
+/// `max_decompressed` bytes, so that the pass is known to be short. `None`
+/// when it holds more: nothing was extracted, run it some other way.
+pub fn run_small(
+    input: &[u8],
+    limits: &Limits,
+    settings: &ExtractSettings,
+    max_decompressed: u64,
+) -> Result<Option<PassOutput>, IngestError> {
+    let mut no_progress = |_: &Progress| Ok(());
+    let mut sink = ExtractingSink::on_this_thread(settings, &mut no_progress);
+    let Some(stats) = ingest::read_small_export(input, limits, max_decompressed, &mut sink)? else {
+        return Ok(None);
+    };
+    Ok(Some(PassOutput {
+        facts: sink.extractor.finish(),
+        stats,
+    }))
 }
 
 /// Reads `input` to the end and extracts the user's facts. `on_progress` is called

@@ -494,6 +494,19 @@ async fn process(
     {
         match read_if_small(stream.body).await? {
             ExportBody::InMemory(bytes) => {
+                // Passing over a few KB costs less CPU than handing it to a
+                // blocking thread and back (measured: a fifth of the daemon's CPU
+                // per job in a drain of small exports), so it runs right here.
+                if let Some(output) = pass::run_small(
+                    &bytes,
+                    &limits,
+                    &settings.extract,
+                    ON_RUNTIME_DECOMPRESSED_BYTES,
+                )
+                .transpose()
+                {
+                    return finish_pass(Ok(output));
+                }
                 let extract = settings.extract.clone();
                 let handle = tokio::task::spawn_blocking(move || {
                     pass::run_in_memory(&bytes, &limits, &extract, |_| Ok(()))
@@ -563,6 +576,12 @@ fn finish_pass(
         Err(e) => Err(JobError::Crashed(e.to_string())),
     }
 }
+
+/// Exports that decompress to at most this are passed over on the async
+/// runtime's own thread: such a pass takes about half a millisecond at most
+/// (measured: 0.4 ms for 31 KB), while the hand-off to a blocking thread costs
+/// about 0.1 ms of CPU, worth paying only for longer passes.
+const ON_RUNTIME_DECOMPRESSED_BYTES: u64 = 32 << 10;
 
 /// An export either read whole (small enough for [`pass::run_in_memory`]) or
 /// still to be streamed (what was already read comes first).

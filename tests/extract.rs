@@ -256,8 +256,12 @@ fn hedda() -> Vec<Chat> {
 
 fn export_gz(chats: &[Chat]) -> Vec<u8> {
     let json = Value::Array(chats.iter().map(Chat::to_json).collect());
+    gzip(json.to_string().as_bytes())
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut gz = GzEncoder::new(Vec::new(), Compression::default());
-    gz.write_all(json.to_string().as_bytes()).unwrap();
+    gz.write_all(bytes).unwrap();
     gz.finish().unwrap()
 }
 
@@ -447,5 +451,36 @@ fn the_same_export_always_gives_the_same_memory_and_facts() {
     assert!(first.0.lines().count() > 10, "{}", first.0);
     for _ in 0..4 {
         assert_eq!(render(), first);
+    }
+}
+
+#[test]
+fn a_short_pass_gives_the_same_memory_or_declines_a_larger_export() {
+    let settings = ExtractSettings::default();
+    let limits = Limits::default();
+    let render = |out: pass::PassOutput| {
+        (
+            memory::render_markdown(&out.facts),
+            memory::render_json(&out.facts).to_string(),
+            out.stats.conversations,
+        )
+    };
+    for (conversations, short) in [(1, true), (30, false)] {
+        let mut doc = Vec::new();
+        let options = fullpass::synth::Options {
+            seed: 3,
+            amount: fullpass::synth::Amount::Conversations(conversations),
+            ..Default::default()
+        };
+        fullpass::synth::write_document(&mut doc, &options).unwrap();
+        let gz = gzip(&doc);
+        let streamed = render(pass::run(&gz[..], &limits, &settings, |_| Ok(())).unwrap());
+        let in_memory = render(pass::run_in_memory(&gz, &limits, &settings, |_| Ok(())).unwrap());
+        assert_eq!(in_memory, streamed);
+        let small = pass::run_small(&gz, &limits, &settings, 32 << 10).unwrap();
+        assert_eq!(small.is_some(), short, "{} bytes of JSON", doc.len());
+        if let Some(out) = small {
+            assert_eq!(render(out), streamed);
+        }
     }
 }

@@ -194,11 +194,26 @@ pub fn read_export_in_memory(
     limits: &Limits,
     sink: &mut dyn Sink,
 ) -> Result<ExportStats, IngestError> {
+    match read_small_export(input, limits, IN_MEMORY_DECOMPRESSED_BYTES, sink)? {
+        Some(stats) => Ok(stats),
+        None => read_export(input, limits, sink),
+    }
+}
+
+/// [`read_export_in_memory`] for an export that decompresses to at most
+/// `max_decompressed` bytes. `None` when it holds more: then the sink was given
+/// nothing, and the export is to be read with [`read_export`].
+pub fn read_small_export(
+    input: &[u8],
+    limits: &Limits,
+    max_decompressed: u64,
+    sink: &mut dyn Sink,
+) -> Result<Option<ExportStats>, IngestError> {
     let input_bytes = Arc::new(AtomicU64::new(0));
     let cap = limits
         .max_decompressed_bytes
         .saturating_add(1)
-        .min(IN_MEMORY_DECOMPRESSED_BYTES);
+        .min(max_decompressed);
     let (pipe, mut feed, overflowed) = feed::buffered_pipe(Arc::clone(&input_bytes), cap);
     container::produce(
         input,
@@ -208,11 +223,11 @@ pub fn read_export_in_memory(
         pipe,
     );
     if overflowed.load(Ordering::Relaxed) {
-        return read_export(input, limits, sink);
+        return Ok(None);
     }
     let mut stats = parse(&mut feed, limits, sink)?;
     stats.compressed_bytes = input_bytes.load(Ordering::Relaxed);
-    Ok(stats)
+    Ok(Some(stats))
 }
 
 /// The parsing side of [`read_export`].

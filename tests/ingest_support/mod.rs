@@ -5,7 +5,7 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 use fullpass::ingest::{
     Cancelled, Conversation, ExportStats, IngestError, Limits, Progress, Sink, read_export,
-    read_export_in_memory,
+    read_export_in_memory, read_small_export,
 };
 use std::io::{Cursor, Write};
 use std::path::PathBuf;
@@ -33,8 +33,11 @@ impl Sink for Collect {
     }
 }
 
+/// Decompressed bytes up to which [`read_with`] also tries `read_small_export`.
+const SMALL_EXPORT_BYTES: u64 = 32 << 10;
+
 /// Reads `bytes` the streaming way and, when they are small, also the in-memory
-/// way, and checks that both give the same conversations, stats or error.
+/// ways, and checks that all give the same conversations, stats or error.
 pub fn read_with(
     bytes: &[u8],
     limits: &Limits,
@@ -47,6 +50,19 @@ pub fn read_with(
         let in_memory = read_export_in_memory(bytes, limits, &mut sink)
             .map(|stats| (sink.conversations, stats));
         assert_same_reading(&streamed, &in_memory);
+        let mut sink = Collect::default();
+        match read_small_export(bytes, limits, SMALL_EXPORT_BYTES, &mut sink) {
+            Ok(None) => {
+                assert!(sink.conversations.is_empty() && sink.progress.is_empty());
+                if let Ok((_, stats)) = &streamed {
+                    assert!(stats.decompressed_bytes > SMALL_EXPORT_BYTES);
+                }
+            }
+            small => {
+                let small = small.map(|stats| (sink.conversations, stats.unwrap_or_default()));
+                assert_same_reading(&streamed, &small);
+            }
+        }
     }
     streamed
 }
