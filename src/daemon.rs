@@ -20,12 +20,17 @@ const TRAILING_LOOK: Duration = Duration::from_millis(50);
 /// Jobs this short make claiming ahead worth it: the claim's commit would
 /// otherwise cost as much as the job.
 const SHORT_JOB: Duration = Duration::from_millis(100);
-/// Jobs in flight per processing slot: a job whose pass is over gives its slot
-/// to the next one while its result waits for the commit.
-const IN_FLIGHT_PER_SLOT: usize = 2;
+/// Connections per processing slot: a job whose pass is over gives its slot
+/// to the next one and may still hold its connection while it writes a failure.
+const CONNECTIONS_PER_SLOT: usize = 2;
+/// Rows claimed ahead per processing slot while a backlog of short jobs drains.
+/// Two keep the slots busy while the next claim is in flight.
+const CLAIMED_AHEAD_PER_SLOT: usize = 2;
 /// Rows claimed ahead wait at most this long for a slot before they are given
 /// back for another replica to take.
 const HOLD_LIMIT: Duration = Duration::from_secs(1);
+/// The longest pause between claims while they keep failing.
+const MAX_CLAIM_PAUSE: Duration = Duration::from_secs(5);
 
 /// The daemon's settings, validated.
 #[derive(Debug, Clone)]
@@ -72,7 +77,7 @@ pub async fn run(settings: DaemonSettings, shutdown: CancellationToken) -> Resul
     // holds none, one writing a failure or retry holds its own until written.
     let pool = settings
         .db
-        .pool(settings.concurrency * IN_FLIGHT_PER_SLOT + 3)?;
+        .pool(settings.concurrency * CONNECTIONS_PER_SLOT + 3)?;
     // Fail fast on a bad URL or password rather than logging forever.
     drop(pool.get().await?);
 
@@ -126,7 +131,9 @@ pub async fn run(settings: DaemonSettings, shutdown: CancellationToken) -> Resul
     };
     let permits = Slots {
         processing: Arc::new(Semaphore::new(settings.concurrency)),
-        in_flight: Arc::new(Semaphore::new(settings.concurrency * IN_FLIGHT_PER_SLOT)),
+        // Jobs whose pass is over wait for their result's commit without a
+        // slot: up to a whole completion batch of them.
+        in_flight: Arc::new(Semaphore::new(settings.concurrency + db::MAX_BATCH)),
         freed: Arc::new(Notify::new()),
     };
     let mut jobs = JoinSet::new();
@@ -137,10 +144,25 @@ pub async fn run(settings: DaemonSettings, shutdown: CancellationToken) -> Resul
     // A look shortly after each wake-up: rows whose transactions skipped their
     // NOTIFY (see migrations/V3) commit around the same time as the one that sent it.
     let mut trailing: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
+    let mut claiming: Option<Claim> = None;
     loop {
+        let mut may_claim = true;
         tokio::select! {
             biased;
             _ = shutdown.cancelled() => break,
+            claimed = async {
+                match claiming.as_mut() {
+                    Some(claim) => claim.await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                claiming = None;
+                ahead.claimed(claimed, &wake);
+                // A claim that came back short found the queue empty: the next
+                // one waits for a reason to look (a notification, a job's end, the sweep).
+                may_claim = ahead.backlog;
+            }
+            _ = ahead.pause_over() => ahead.paused_until = None,
             Some(done) = jobs.join_next(), if !jobs.is_empty() => ahead.job_ended(done),
             _ = permits.freed.notified() => {}
             _ = wake.notify.notified() => {
@@ -157,9 +179,21 @@ pub async fn run(settings: DaemonSettings, shutdown: CancellationToken) -> Resul
             _ = ahead.hold_expired() => ahead.give_back(&pool).await,
             _ = sweep.tick() => rescue(&pool, context.settings.max_attempts).await,
         }
-        fill(&settings, &context, &permits, &mut jobs, &mut ahead, &wake).await;
+        fill(
+            &settings,
+            &context,
+            &permits,
+            &mut jobs,
+            &mut ahead,
+            &mut claiming,
+            may_claim,
+        )
+        .await;
     }
 
+    if let Some(claim) = claiming.take() {
+        ahead.claimed(claim.await, &wake);
+    }
     ahead.give_back(&pool).await;
     readiness.set_stopping();
     listener.abort();
@@ -192,15 +226,57 @@ struct ClaimedAhead {
     backlog: bool,
     /// The last job to end was short, and nothing was given back since.
     short_jobs: bool,
+    /// Rows the claim in flight asked for.
+    asked: usize,
+    /// Claims failed in a row; after a failure the next claim waits until `paused_until`.
+    failures: u32,
+    paused_until: Option<Instant>,
 }
 
 impl ClaimedAhead {
-    /// How many rows to claim beyond the free slots.
+    /// How many rows to hold beyond the free slots.
     fn wanted(&self, concurrency: usize) -> usize {
         if self.backlog && self.short_jobs {
-            concurrency.saturating_sub(self.held.len())
+            concurrency * CLAIMED_AHEAD_PER_SLOT
         } else {
             0
+        }
+    }
+
+    /// Takes the rows a claim returned. A failed claim pauses claiming (capped
+    /// backoff), so a database that refuses connections is not asked again, and
+    /// a warning logged, at every event.
+    fn claimed(&mut self, claimed: Result<Vec<ClaimedJob>, DbError>, wake: &Wake) {
+        let claimed = match claimed {
+            Ok(rows) => rows,
+            Err(e) => {
+                metrics::counter!(telemetry::DB_ERRORS, "kind" => "claim").increment(1);
+                let pause = backoff(self.failures).min(MAX_CLAIM_PAUSE);
+                self.failures = self.failures.saturating_add(1);
+                self.paused_until = Some(Instant::now() + pause);
+                self.backlog = false;
+                warn!(error = %e, retry_in_ms = pause.as_millis() as u64, "claiming failed");
+                return;
+            }
+        };
+        self.failures = 0;
+        self.backlog = claimed.len() == self.asked;
+        if !claimed.is_empty()
+            && let Some(waited) = wake.take_notified_at()
+        {
+            metrics::histogram!(telemetry::CLAIM_LATENCY).record(waited.as_secs_f64());
+        }
+        metrics::counter!(telemetry::JOBS_CLAIMED).increment(claimed.len() as u64);
+        for job in claimed {
+            self.hold(job);
+        }
+    }
+
+    /// Resolves when claiming may resume after a failure.
+    async fn pause_over(&self) {
+        match self.paused_until {
+            Some(until) => tokio::time::sleep_until(until.into()).await,
+            None => std::future::pending().await,
         }
     }
 
@@ -250,64 +326,56 @@ impl ClaimedAhead {
     }
 }
 
-/// Starts held jobs in free slots and claims more while there is capacity and
-/// claimable rows: as many rows per statement as there are free slots (plus
-/// [`ClaimedAhead::wanted`]), so a backlog is not claimed one commit at a time.
+/// A claim statement in flight. The dispatcher's loop awaits it beside its other
+/// events, so jobs keep starting in freed slots while it runs.
+type Claim =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<ClaimedJob>, DbError>> + Send>>;
+
+/// Starts held jobs in free slots. Then, when `may_claim` and no claim is in
+/// flight, starts one for as many rows as there are free slots not covered by
+/// held rows, plus [`ClaimedAhead::wanted`]: a backlog is claimed a batch (one
+/// commit) at a time, and the next batch is on its way before the held rows
+/// run out.
 async fn fill(
     settings: &DaemonSettings,
     context: &JobContext,
     permits: &Slots,
     jobs: &mut JoinSet<Duration>,
     ahead: &mut ClaimedAhead,
-    wake: &Wake,
+    claiming: &mut Option<Claim>,
+    may_claim: bool,
 ) {
-    let pool = &context.pool;
-    loop {
-        if !start_held(context, permits, jobs, ahead).await {
-            return;
-        }
-        let free = permits.free();
-        let limit = free + ahead.wanted(settings.concurrency);
-        if limit == 0 || (free == 0 && ahead.held.len() > settings.concurrency / 2) {
-            return;
-        }
-        let claimed = match pool.get().await {
-            Ok(claiming) => {
-                db::queue::claim_next_pooled(
-                    &claiming,
-                    context.statements,
-                    &settings.worker_id,
-                    context.settings.lease,
-                    i64::try_from(limit).unwrap_or(1),
-                )
-                .await
-            }
-            Err(e) => Err(e),
-        };
-        let claimed = match claimed {
-            Ok(rows) => rows,
-            Err(e) => {
-                metrics::counter!(telemetry::DB_ERRORS, "kind" => "claim").increment(1);
-                warn!(error = %e, "claiming failed");
-                return;
-            }
-        };
-        ahead.backlog = claimed.len() == limit;
-        if !claimed.is_empty()
-            && let Some(waited) = wake.take_notified_at()
-        {
-            metrics::histogram!(telemetry::CLAIM_LATENCY).record(waited.as_secs_f64());
-        }
-        metrics::counter!(telemetry::JOBS_CLAIMED).increment(claimed.len() as u64);
-        for job in claimed {
-            ahead.hold(job);
-        }
-        if !ahead.backlog {
-            // No more rows to claim: start what was found.
-            start_held(context, permits, jobs, ahead).await;
-            return;
-        }
+    if !start_held(context, permits, jobs, ahead).await
+        || !may_claim
+        || claiming.is_some()
+        || ahead.paused_until.is_some()
+    {
+        return;
     }
+    let free = permits.free();
+    let wanted = ahead.wanted(settings.concurrency);
+    let held = ahead.held.len();
+    let limit = (free + wanted).saturating_sub(held);
+    // Enough rows are held to fill every free slot and half the claimed-ahead share.
+    if limit == 0 || (held >= free && held > wanted / 2) {
+        return;
+    }
+    ahead.asked = limit;
+    let pool = context.pool.clone();
+    let statements = context.statements;
+    let worker = settings.worker_id.clone();
+    let lease = context.settings.lease;
+    *claiming = Some(Box::pin(async move {
+        let claiming = pool.get().await?;
+        db::queue::claim_next_pooled(
+            &claiming,
+            statements,
+            &worker,
+            lease,
+            i64::try_from(limit).unwrap_or(1),
+        )
+        .await
+    }));
 }
 
 /// Starts held jobs while slots are free. `false`: no connection to run them on.

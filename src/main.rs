@@ -238,8 +238,11 @@ async fn dispatch(command: Command) -> Result<ExitCode, String> {
                     .map_err(|e| e.to_string())?;
             let shutdown = CancellationToken::new();
             spawn_signal_handler(shutdown.clone());
-            fullpass::daemon::run(settings, shutdown)
+            // On one of the runtime's worker threads rather than this one: the
+            // dispatcher is woken by the jobs it runs there, several times a job.
+            tokio::spawn(fullpass::daemon::run(settings, shutdown))
                 .await
+                .map_err(|e| format!("the daemon stopped unexpectedly: {e}"))?
                 .map_err(|e| e.to_string())?;
             Ok(ExitCode::SUCCESS)
         }

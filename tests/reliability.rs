@@ -79,6 +79,24 @@ async fn wait_processing_by(c: &tokio_postgres::Client, id: uuid::Uuid) {
     wait_for_status(c, id, &["processing"], WAIT).await;
 }
 
+/// Waits until the row is processing and its worker has asked storage for the
+/// export: the claim commits a moment before the download starts, and a test
+/// that stops the worker in between would leave the first download (the slow
+/// one) to the next worker.
+async fn wait_downloading(
+    c: &tokio_postgres::Client,
+    id: uuid::Uuid,
+    server: &StorageServer,
+    path: &str,
+) {
+    wait_processing_by(c, id).await;
+    let start = Instant::now();
+    while server.requests(path) == 0 {
+        assert!(start.elapsed() < WAIT, "{path} was never downloaded");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 #[tokio::test]
 async fn a_killed_daemons_job_is_rescued_and_completed_by_another() {
     let db = migrated().await;
@@ -92,7 +110,7 @@ async fn a_killed_daemons_job_is_rescued_and_completed_by_another() {
     let mut a = spawn(&db, dir.path(), &env);
     a.wait_for_log("fullpass is running", WAIT).await;
     let id = insert_profile(&c, Some(path), Some("pending")).await;
-    wait_processing_by(&c, id).await;
+    wait_downloading(&c, id, &server, path).await;
     a.kill9();
     let killed_at = Instant::now();
 
@@ -244,7 +262,7 @@ async fn a_rescued_worker_that_finishes_late_cannot_overwrite_the_rescuers_resul
     let env = env_of(&server, &[("FULLPASS_LEASE", "1s")]);
     let a = spawn(&db, dir.path(), &env);
     let id = insert_profile(&c, Some(path), Some("pending")).await;
-    wait_processing_by(&c, id).await;
+    wait_downloading(&c, id, &server, path).await;
     // Freeze the first worker: it stops renewing, its claim is rescued.
     a.signal(libc::SIGSTOP);
     let mut fresh = vec![TestConversation::new(
@@ -286,7 +304,7 @@ async fn sigterm_releases_a_running_job_without_charging_an_attempt() {
         &env_of(&server, &[("FULLPASS_SHUTDOWN_GRACE", "1s")]),
     );
     let id = insert_profile(&c, Some(path), Some("pending")).await;
-    wait_processing_by(&c, id).await;
+    wait_downloading(&c, id, &server, path).await;
     a.signal(libc::SIGTERM);
     let status = a
         .wait_exit(Duration::from_secs(10))
@@ -319,7 +337,7 @@ async fn sigterm_lets_a_short_job_finish() {
     let dir = tempfile::tempdir().unwrap();
     let mut a = spawn(&db, dir.path(), &env_of(&server, &[]));
     let id = insert_profile(&c, Some(path), Some("pending")).await;
-    wait_processing_by(&c, id).await;
+    wait_downloading(&c, id, &server, path).await;
     a.signal(libc::SIGTERM);
     let status = a.wait_exit(Duration::from_secs(15)).await.expect("exits");
     assert!(status.success());
@@ -577,6 +595,7 @@ async fn rows_claimed_ahead_are_given_back_when_no_slot_frees_up() {
         "imports/slow-1.json",
         "imports/slow-2.json",
         "imports/slow-3.json",
+        "imports/slow-4.json",
     ];
     for path in paths {
         crawl_first_download(&server, path, 16 * 1024, Duration::from_millis(200));
@@ -589,8 +608,8 @@ async fn rows_claimed_ahead_are_given_back_when_no_slot_frees_up() {
     .await
     .unwrap();
 
-    // One slot, two rows held: one running, one claimed ahead of a free slot.
-    let held_two = async {
+    // One slot, three rows held: one running, two claimed ahead of a free slot.
+    let held_three = async {
         loop {
             let n = count(
                 &c,
@@ -598,42 +617,48 @@ async fn rows_claimed_ahead_are_given_back_when_no_slot_frees_up() {
                   where full_pass_status = 'processing' and full_pass_claimed_by = 'a'",
             )
             .await;
-            if n == 2 {
+            if n == 3 {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     };
-    tokio::time::timeout(WAIT, held_two)
+    tokio::time::timeout(WAIT, held_three)
         .await
-        .expect("daemon a claims a row ahead of its one slot");
+        .expect("daemon a claims two rows ahead of its one slot");
 
-    // The slow job keeps the slot well past the hold limit: the row is given back.
+    // The slow job keeps the slot well past the hold limit: the rows are given back.
     let given_back = async {
         loop {
             let rows = c
                 .query(
                     "select user_id from user_profiles
-                      where full_pass_status = 'pending' and storage_path like 'imports/slow-%'",
+                      where full_pass_status = 'pending' and storage_path like 'imports/slow-%'
+                      order by user_id",
                     &[],
                 )
                 .await
                 .unwrap();
-            if audit_count(&c, "pending").await == 1 && rows.len() == 1 {
-                return rows[0].get::<_, uuid::Uuid>(0);
+            if audit_count(&c, "pending").await == 2 && rows.len() == 2 {
+                return rows
+                    .iter()
+                    .map(|r| r.get::<_, uuid::Uuid>(0))
+                    .collect::<Vec<_>>();
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     };
     let back = tokio::time::timeout(Duration::from_secs(10), given_back)
         .await
-        .expect("the row claimed ahead is given back");
-    let r = row(&c, back).await;
-    assert_eq!(
-        (r.attempts, r.error.as_deref()),
-        (0, None),
-        "attempt not charged: {r:?}"
-    );
+        .expect("the rows claimed ahead are given back");
+    for &id in &back {
+        let r = row(&c, id).await;
+        assert_eq!(
+            (r.attempts, r.error.as_deref()),
+            (0, None),
+            "attempt not charged: {r:?}"
+        );
+    }
 
     // Another daemon takes it; every row ends complete, each completed once.
     let _b = spawn(
@@ -646,7 +671,7 @@ async fn rows_claimed_ahead_are_given_back_when_no_slot_frees_up() {
             let by: Option<String> = c
                 .query_one(
                     "select full_pass_claimed_by from user_profiles where user_id = $1",
-                    &[&back],
+                    &[&back[0]],
                 )
                 .await
                 .unwrap()
@@ -663,7 +688,7 @@ async fn rows_claimed_ahead_are_given_back_when_no_slot_frees_up() {
     assert_eq!(
         by.as_deref(),
         Some("b"),
-        "the idle daemon takes the row given back"
+        "the idle daemon takes a row given back"
     );
     for path in paths {
         let id: uuid::Uuid = c
@@ -683,7 +708,45 @@ async fn rows_claimed_ahead_are_given_back_when_no_slot_frees_up() {
     }
     assert_eq!(
         audit_count(&c, "complete").await,
-        4,
+        5,
         "each row completed once"
     );
+}
+
+#[tokio::test]
+async fn failing_claims_back_off_and_work_resumes_when_the_database_recovers() {
+    let db = migrated().await;
+    let storage = sample_store("b/e.json");
+    let c = db.client().await;
+    let daemon = DaemonProcess::spawn(&db.url, storage.path(), &[]);
+    daemon.wait_for_log("fullpass is running", WAIT).await;
+    // Every claim now fails inside the database.
+    c.batch_execute(
+        "create function refuse_claims() returns trigger language plpgsql as $$
+         begin raise exception 'claims refused for the test'; end $$;
+         create trigger refuse_claims before update of full_pass_status on user_profiles
+             for each row when (new.full_pass_status = 'processing')
+             execute function refuse_claims();",
+    )
+    .await
+    .unwrap();
+    // A request every 50 ms for 3 s: each one wakes the daemon.
+    let mut ids = Vec::new();
+    for _ in 0..60 {
+        ids.push(insert_profile(&c, Some("b/e.json"), Some("pending")).await);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let failures = daemon.log().matches("claiming failed").count();
+    assert!(
+        (1..=8).contains(&failures),
+        "{failures} failed claims logged in 3 s:\n{}",
+        daemon.log()
+    );
+    c.batch_execute("drop trigger refuse_claims on user_profiles")
+        .await
+        .unwrap();
+    for id in ids {
+        let r = wait_for_status(&c, id, &["complete", "failed"], WAIT).await;
+        assert_eq!(r.status.as_deref(), Some("complete"), "{r:?}");
+    }
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 /// Most results written by one statement.
-const MAX_BATCH: usize = 64;
+pub const MAX_BATCH: usize = 64;
 
 /// Hands finished jobs' results to the task that writes them. Cheap to clone;
 /// the task ends when the last handle is dropped.

@@ -8,7 +8,7 @@ mod migrate;
 pub mod queue;
 pub mod tls;
 
-pub use completions::CompletionWriter;
+pub use completions::{CompletionWriter, MAX_BATCH};
 pub use connect::{Database, DbConfig, url_with_dbname};
 pub use listener::{Listener, Notification};
 pub use migrate::migrate;
