@@ -6,7 +6,7 @@
 //! repeated last week.
 
 use crate::extract::{Category, Fact};
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use std::fmt::Write as _;
 
 /// The section heading that starts MEMORY.md.
@@ -75,7 +75,11 @@ pub fn bullet(fact: &Fact) -> String {
 
 /// `2024-03`, or `2024-03 → 2025-01` when the first and last months differ.
 fn month_span(first: Option<NaiveDate>, last: Option<NaiveDate>) -> Option<String> {
-    let month = |d: NaiveDate| d.format("%Y-%m").to_string();
+    let month = |d: NaiveDate| match d.year() {
+        // What `%Y-%m` gives, without parsing the format string each time.
+        year @ 0..=9999 => format!("{year:04}-{:02}", d.month()),
+        _ => d.format("%Y-%m").to_string(),
+    };
     match (first, last) {
         (Some(a), Some(b)) if month(a) != month(b) => Some(format!("{} → {}", month(a), month(b))),
         (Some(a), _) | (None, Some(a)) => Some(month(a)),

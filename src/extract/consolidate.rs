@@ -27,7 +27,7 @@ const MAX_VALUE_CHARS: usize = 180;
 /// `settings`' budget. The result is ordered by category, best-ranked first within one.
 pub fn consolidate(candidates: Vec<Fact>, settings: &ExtractSettings) -> Vec<Fact> {
     let mut by_slot: BTreeMap<(Category, Option<String>), Vec<Group>> = BTreeMap::new();
-    let mut sorted: Vec<Fact> = candidates
+    let mut sorted: Vec<(BTreeSet<String>, Fact)> = candidates
         .into_iter()
         .filter(|f| !settings.excluded.contains(&f.category))
         .filter(|f| {
@@ -37,25 +37,24 @@ pub fn consolidate(candidates: Vec<Fact>, settings: &ExtractSettings) -> Vec<Fac
         })
         .map(|mut f| {
             f.value = clip(f.value.trim(), MAX_VALUE_CHARS);
-            f
+            (key_words(&f), f)
         })
         .collect();
     // Most informative first, so shorter paraphrases join the fuller value's group.
     // Ties broken by value and dates: the candidates arrive in hash order, and
     // the same export must always give the same MEMORY.
-    sorted.sort_by(|a, b| {
-        key_words(b)
+    sorted.sort_by(|(a_words, a), (b_words, b)| {
+        b_words
             .len()
-            .cmp(&key_words(a).len())
+            .cmp(&a_words.len())
             .then_with(|| a.value.cmp(&b.value))
             .then_with(|| a.first_seen.cmp(&b.first_seen))
             .then_with(|| a.last_seen.cmp(&b.last_seen))
     });
-    for fact in sorted {
+    for (words, fact) in sorted {
         let groups = by_slot
             .entry((fact.category, fact.slot.clone()))
             .or_default();
-        let words = key_words(&fact);
         match groups.iter_mut().find(|g| g.same_fact(&words)) {
             Some(group) => group.members.push(fact),
             None => groups.push(Group {
@@ -131,17 +130,20 @@ impl Group {
         // "Wife: Ana" says more than "Married to: Ana" or "Partner: Ana".
         let specific = members.iter().any(|f| !generic_label(&f.value));
         let eligible = |f: &&Fact| (!f.ended || ended) && (!specific || !generic_label(&f.value));
+        let word_counts: Vec<usize> = members.iter().map(|f| key_words(f).len()).collect();
         let best_len = members
             .iter()
-            .filter(eligible)
-            .map(|f| key_words(f).len())
+            .zip(&word_counts)
+            .filter(|(f, _)| eligible(f))
+            .map(|(_, &n)| n)
             .max()
             .unwrap_or(0);
         let representative = members
             .iter()
+            .zip(&word_counts)
             .rev()
-            .filter(eligible)
-            .find(|f| key_words(f).len() == best_len)
+            .find(|&(f, &n)| eligible(&f) && n == best_len)
+            .map(|(f, _)| f)
             .or(members.last())
             .map(|f| (f.value.clone(), f.slot.clone(), f.category));
         let (value, slot, category) = match representative {
