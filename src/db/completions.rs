@@ -53,6 +53,9 @@ impl CompletionWriter {
 async fn write_batches(db: Database, statements: Statements, mut pending: mpsc::Receiver<Pending>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while pending.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        // Rows locked in key order, as a bulk statement that finds them by
+        // primary key does: the two then wait for each other instead of deadlocking.
+        batch.sort_by_key(|p| p.completion.user_id);
         let (completions, waiters): (Vec<Completion>, Vec<_>) = batch
             .drain(..)
             .map(|p: Pending| (p.completion, p.written))
