@@ -202,6 +202,13 @@ const PROVISION: &str = "insert into public.user_profiles (user_id, storage_path
 
 const DELETE_ROWS: &str = "delete from public.user_profiles where user_id = any($1)";
 
+/// Claimable rows out of the queue (claims skip locked rows: no deadlock).
+const DEQUEUE_ROWS: &str = "update public.user_profiles set full_pass_status = null
+                 where user_id = any($1) and full_pass_status = 'pending'";
+
+const PROCESSING_ROWS: &str = "select count(*) from public.user_profiles
+                 where user_id = any($1) and full_pass_status = 'processing'";
+
 /// What the app does, plus `clock_timestamp()` once the row is written (before the commit).
 const APP_MAKE_PENDING: &str =
     "update public.user_profiles set full_pass_status = 'pending' where user_id = $1
@@ -401,7 +408,26 @@ async fn provision(client: &Client, paths: &[String], n: usize) -> Vec<Uuid> {
     ids
 }
 
+/// Deletes the rows, after taking those still queued out of the queue and
+/// letting the running ones end: a bulk delete of rows a daemon is completing
+/// (in whatever order it finds them) can deadlock with its completion batch.
 async fn delete_rows(client: &Client, ids: &[Uuid]) {
+    client
+        .execute(DEQUEUE_ROWS, &[&ids])
+        .await
+        .expect("take benchmark rows out of the queue");
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(30) {
+        let processing: i64 = client
+            .query_one(PROCESSING_ROWS, &[&ids])
+            .await
+            .expect("count rows being processed")
+            .get(0);
+        if processing == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     client
         .execute(DELETE_ROWS, &[&ids])
         .await
