@@ -22,7 +22,7 @@
 //! - `FULLPASS_BENCH_SUSTAIN_SECS` [10], `FULLPASS_BENCH_WRITERS` [4]: the sustained run.
 //! - `FULLPASS_BENCH_MAX_WRITE_RATE` [8000]: rows provisioned per second of a sustained run.
 //! - `FULLPASS_BENCH_CATCH_UP_SECS` [6]: how long to wait for the daemon to catch up after it.
-//! - `FULLPASS_BENCH_PACED_RATE` [0: off]: also run it with the app paced at this many rows/s.
+//! - `FULLPASS_BENCH_PACED_RATE` [1500; 0: off]: also run it with the app paced at this many rows/s.
 //! - `FULLPASS_BENCH_SWEEP_INTERVAL` [`1s`]: the daemons' `FULLPASS_SWEEP_INTERVAL`.
 //! - `FULLPASS_BENCH_PROFILE_JOBS` [500]: claims timed by the statement profile (0: skip).
 //! - `FULLPASS_BENCH_EXPORT` [`sample`]: `sample` (a few KB) or `empty` (dispatch alone).
@@ -122,7 +122,7 @@ impl Settings {
             writers: env_value("FULLPASS_BENCH_WRITERS", pick(4, 2)),
             max_write_rate: env_value("FULLPASS_BENCH_MAX_WRITE_RATE", pick(8_000, 2_000)),
             catch_up: Duration::from_secs(env_value("FULLPASS_BENCH_CATCH_UP_SECS", 6)),
-            paced_rate: env_value("FULLPASS_BENCH_PACED_RATE", pick(0, 20)),
+            paced_rate: env_value("FULLPASS_BENCH_PACED_RATE", pick(1500, 20)),
             sweep_interval: env_value("FULLPASS_BENCH_SWEEP_INTERVAL", "1s".to_owned()),
             profile_jobs: env_value("FULLPASS_BENCH_PROFILE_JOBS", pick(500, 10)),
             daemon_pg_options: env_value("FULLPASS_BENCH_DAEMON_PG_OPTIONS", String::new()),
@@ -1259,6 +1259,13 @@ impl SustainedResult {
     fn write_rate(&self) -> f64 {
         self.writes as f64 / self.seconds
     }
+    /// Rows the daemon finished while the app wrote: written by the last
+    /// sample, less those still claimable or processing then.
+    fn done_rate(&self) -> f64 {
+        self.samples.last().map_or(f64::NAN, |s| {
+            (s.writes as f64 - (s.claimable + s.processing) as f64) / s.at_secs
+        })
+    }
     fn max_backlog(&self) -> i64 {
         self.samples.iter().map(|s| s.claimable).max().unwrap_or(0)
     }
@@ -1432,7 +1439,7 @@ impl SustainedResult {
 
 fn print_sustained(result: &SustainedResult) {
     eprintln!(
-        "  sustained, {}: {} writes in {:.1}s = {:.0}/s{}; backlog max {} final {} slope {:+.0}/s ({}); \
+        "  sustained, {}: {} writes in {:.1}s = {:.0}/s{}; done meanwhile {:.0}/s; backlog max {} final {} slope {:+.0}/s ({}); \
          oldest claimable max {:.2}s; catch-up after the writers stopped: {}; \
          request→claim p50/p99/max {:.1}/{:.1}/{:.1} ms (n={}); request→done p50/p99 {:.1}/{:.1} ms; failed {}; \
          app sessions: {}",
@@ -1445,6 +1452,7 @@ fn print_sustained(result: &SustainedResult) {
         } else {
             ""
         },
+        result.done_rate(),
         result.max_backlog(),
         result.final_backlog(),
         result.backlog_slope,
@@ -1634,14 +1642,14 @@ fn markdown(settings: &Settings, results: &Results) -> String {
         };
         row(
             &format!(
-                "Sustained, {label}: app write rate ({} writers)",
+                "Sustained, {label}: app write rate ({} writers) / daemon completion rate meanwhile",
                 settings.writers
             ),
             found
                 .iter()
                 .map(|s| {
                     s.map_or("n/a".to_owned(), |s| {
-                        format!("{:.0} rows/s", s.write_rate())
+                        format!("{:.0} / {:.0} rows/s", s.write_rate(), s.done_rate())
                     })
                 })
                 .collect(),
