@@ -202,12 +202,8 @@ const PROVISION: &str = "insert into public.user_profiles (user_id, storage_path
 
 const DELETE_ROWS: &str = "delete from public.user_profiles where user_id = any($1)";
 
-/// Claimable rows out of the queue (claims skip locked rows: no deadlock).
-const DEQUEUE_ROWS: &str = "update public.user_profiles set full_pass_status = null
-                 where user_id = any($1) and full_pass_status = 'pending'";
-
-const PROCESSING_ROWS: &str = "select count(*) from public.user_profiles
-                 where user_id = any($1) and full_pass_status = 'processing'";
+const QUEUED_ROWS: &str = "select count(*) from public.user_profiles
+                 where user_id = any($1) and full_pass_status in ('pending', 'processing')";
 
 /// What the app does, plus `clock_timestamp()` once the row is written (before the commit).
 const APP_MAKE_PENDING: &str =
@@ -408,25 +404,22 @@ async fn provision(client: &Client, paths: &[String], n: usize) -> Vec<Uuid> {
     ids
 }
 
-/// Deletes the rows, after taking those still queued out of the queue and
-/// letting the running ones end: a bulk delete of rows a daemon is completing
-/// (in whatever order it finds them) can deadlock with its completion batch.
+/// Deletes the rows once the daemons are done with them. A bulk statement over
+/// rows a daemon is still claiming and completing can deadlock with a
+/// completion batch: it locks rows in physical order, and keeps the lock on a
+/// row it rechecked and skipped (PostgreSQL's behaviour in read committed).
 async fn delete_rows(client: &Client, ids: &[Uuid]) {
-    client
-        .execute(DEQUEUE_ROWS, &[&ids])
-        .await
-        .expect("take benchmark rows out of the queue");
     let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(30) {
-        let processing: i64 = client
-            .query_one(PROCESSING_ROWS, &[&ids])
+    while start.elapsed() < Duration::from_secs(120) {
+        let busy: i64 = client
+            .query_one(QUEUED_ROWS, &[&ids])
             .await
-            .expect("count rows being processed")
+            .expect("count rows still queued")
             .get(0);
-        if processing == 0 {
+        if busy == 0 {
             break;
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
     client
         .execute(DELETE_ROWS, &[&ids])
