@@ -23,9 +23,10 @@ const SHORT_JOB: Duration = Duration::from_millis(100);
 /// Connections per processing slot: a job whose pass is over gives its slot
 /// to the next one and may still hold its connection while it writes a failure.
 const CONNECTIONS_PER_SLOT: usize = 2;
-/// Rows claimed ahead per processing slot while a backlog of short jobs drains.
-/// Two keep the slots busy while the next claim is in flight.
-const CLAIMED_AHEAD_PER_SLOT: usize = 2;
+/// Rows claimed ahead per processing slot while a backlog of short jobs drains:
+/// the slots stay busy while the next claim is in flight, and a claim serves
+/// many jobs (measured: 4 drains 5–10% faster than 2, and 2 than 1).
+const CLAIMED_AHEAD_PER_SLOT: usize = 4;
 /// Rows claimed ahead wait at most this long for a slot before they are given
 /// back for another replica to take.
 const HOLD_LIMIT: Duration = Duration::from_secs(1);

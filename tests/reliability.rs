@@ -596,6 +596,8 @@ async fn rows_claimed_ahead_are_given_back_when_no_slot_frees_up() {
         "imports/slow-2.json",
         "imports/slow-3.json",
         "imports/slow-4.json",
+        "imports/slow-5.json",
+        "imports/slow-6.json",
     ];
     for path in paths {
         crawl_first_download(&server, path, 16 * 1024, Duration::from_millis(200));
@@ -608,8 +610,9 @@ async fn rows_claimed_ahead_are_given_back_when_no_slot_frees_up() {
     .await
     .unwrap();
 
-    // One slot, three rows held: one running, two claimed ahead of a free slot.
-    let held_three = async {
+    // One slot, five rows held: one running, four (the daemon's rows ahead per
+    // slot) claimed ahead of a free slot.
+    let held_five = async {
         loop {
             let n = count(
                 &c,
@@ -617,15 +620,15 @@ async fn rows_claimed_ahead_are_given_back_when_no_slot_frees_up() {
                   where full_pass_status = 'processing' and full_pass_claimed_by = 'a'",
             )
             .await;
-            if n == 3 {
+            if n == 5 {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     };
-    tokio::time::timeout(WAIT, held_three)
+    tokio::time::timeout(WAIT, held_five)
         .await
-        .expect("daemon a claims two rows ahead of its one slot");
+        .expect("daemon a claims four rows ahead of its one slot");
 
     // The slow job keeps the slot well past the hold limit: the rows are given back.
     let given_back = async {
@@ -639,7 +642,7 @@ async fn rows_claimed_ahead_are_given_back_when_no_slot_frees_up() {
                 )
                 .await
                 .unwrap();
-            if audit_count(&c, "pending").await == 2 && rows.len() == 2 {
+            if audit_count(&c, "pending").await == 4 && rows.len() == 4 {
                 return rows
                     .iter()
                     .map(|r| r.get::<_, uuid::Uuid>(0))
@@ -708,7 +711,7 @@ async fn rows_claimed_ahead_are_given_back_when_no_slot_frees_up() {
     }
     assert_eq!(
         audit_count(&c, "complete").await,
-        5,
+        7,
         "each row completed once"
     );
 }
