@@ -192,8 +192,13 @@ pub async fn run(settings: DaemonSettings, shutdown: CancellationToken) -> Resul
         .await;
     }
 
+    // Rows of a claim still in flight are given back with the held ones; if the
+    // database does not answer within the grace period, their leases run out.
     if let Some(claim) = claiming.take() {
-        ahead.claimed(claim.await, &wake);
+        match tokio::time::timeout(settings.shutdown_grace, claim).await {
+            Ok(claimed) => ahead.claimed(claimed, &wake),
+            Err(_) => warn!("a claim did not finish before shutdown; its rows will be rescued"),
+        }
     }
     ahead.give_back(&pool).await;
     readiness.set_stopping();

@@ -496,16 +496,23 @@ async fn process(
             ExportBody::InMemory(bytes) => {
                 // Passing over a few KB costs less CPU than handing it to a
                 // blocking thread and back (measured: a fifth of the daemon's CPU
-                // per job in a drain of small exports), so it runs right here.
-                if let Some(output) = pass::run_small(
-                    &bytes,
-                    &limits,
-                    &settings.extract,
-                    ON_RUNTIME_DECOMPRESSED_BYTES,
-                )
-                .transpose()
-                {
-                    return finish_pass(Ok(output));
+                // per job in a drain of small exports), so it runs right here;
+                // a panic in it fails the job as it would on a blocking thread.
+                let small = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    pass::run_small(
+                        &bytes,
+                        &limits,
+                        &settings.extract,
+                        ON_RUNTIME_DECOMPRESSED_BYTES,
+                    )
+                }));
+                match small {
+                    Ok(small) => {
+                        if let Some(output) = small.transpose() {
+                            return finish_pass(Ok(output));
+                        }
+                    }
+                    Err(panic) => return Err(JobError::Crashed(panic_message(&*panic))),
                 }
                 let extract = settings.extract.clone();
                 let handle = tokio::task::spawn_blocking(move || {
@@ -575,6 +582,16 @@ fn finish_pass(
         Ok(Err(e)) => Err(e.into()),
         Err(e) => Err(JobError::Crashed(e.to_string())),
     }
+}
+
+/// What a caught panic said.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    let text = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".to_owned());
+    format!("the pass panicked: {text}")
 }
 
 /// Exports that decompress to at most this are passed over on the async
@@ -671,6 +688,20 @@ mod tests {
                 .unwrap();
             assert_eq!(body_of(read).await, (whole, data), "size {size}");
         }
+    }
+
+    #[test]
+    fn a_caught_panic_is_told_in_one_line() {
+        let caught = std::panic::catch_unwind(|| panic!("index {} out of range", 7));
+        let message = caught.err().map(|p| panic_message(&*p));
+        assert_eq!(
+            message.as_deref(),
+            Some("the pass panicked: index 7 out of range")
+        );
+        assert_eq!(
+            panic_message(&"plain"),
+            "the pass panicked: plain".to_owned()
+        );
     }
 
     #[tokio::test]
