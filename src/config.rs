@@ -299,8 +299,10 @@ pub enum ListenMode {
 /// The daemon's queue behaviour.
 #[derive(Debug, Clone, Args)]
 pub struct DaemonArgs {
-    /// Passes run at once by this process; as many more jobs may be finishing
-    /// (writing their result or failure).
+    /// Passes run at once by this process (a job holds its slot from its
+    /// download to the end of its pass); up to 64 more jobs may be finishing
+    /// (writing their result or failure). For a backlog of small exports, 8 or
+    /// more drains faster.
     #[arg(long, env = "FULLPASS_CONCURRENCY", default_value_t = 4)]
     pub concurrency: usize,
 
