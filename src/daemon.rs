@@ -151,12 +151,7 @@ pub async fn run(settings: DaemonSettings, shutdown: CancellationToken) -> Resul
         tokio::select! {
             biased;
             _ = shutdown.cancelled() => break,
-            claimed = async {
-                match claiming.as_mut() {
-                    Some(claim) => claim.await,
-                    None => std::future::pending().await,
-                }
-            } => {
+            claimed = when_set(&mut claiming) => {
                 claiming = None;
                 ahead.claimed(claimed, &wake);
                 // A claim that came back short found the queue empty: the next
@@ -171,12 +166,7 @@ pub async fn run(settings: DaemonSettings, shutdown: CancellationToken) -> Resul
                     trailing = Some(Box::pin(tokio::time::sleep(TRAILING_LOOK)));
                 }
             }
-            _ = async {
-                match trailing.as_mut() {
-                    Some(sleep) => sleep.await,
-                    None => std::future::pending().await,
-                }
-            } => trailing = None,
+            _ = when_set(&mut trailing) => trailing = None,
             _ = ahead.hold_expired() => ahead.give_back(&pool).await,
             _ = sweep.tick() => rescue(&pool, context.settings.max_attempts).await,
         }
@@ -210,6 +200,15 @@ pub async fn run(settings: DaemonSettings, shutdown: CancellationToken) -> Resul
     }
     info!("fullpass stopped");
     Ok(())
+}
+
+/// The output of the future in `slot`, if there is one; never resolves otherwise
+/// (a `select!` branch that waits only while something is pending).
+async fn when_set<F: std::future::Future + Unpin>(slot: &mut Option<F>) -> F::Output {
+    match slot.as_mut() {
+        Some(future) => future.await,
+        None => std::future::pending().await,
+    }
 }
 
 fn log_join(done: Result<Duration, tokio::task::JoinError>) {
