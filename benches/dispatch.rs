@@ -409,18 +409,7 @@ async fn provision(client: &Client, paths: &[String], n: usize) -> Vec<Uuid> {
 /// completion batch: it locks rows in physical order, and keeps the lock on a
 /// row it rechecked and skipped (PostgreSQL's behaviour in read committed).
 async fn delete_rows(client: &Client, ids: &[Uuid]) {
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(120) {
-        let busy: i64 = client
-            .query_one(QUEUED_ROWS, &[&ids])
-            .await
-            .expect("count rows still queued")
-            .get(0);
-        if busy == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for_none(client, QUEUED_ROWS, &[&ids], Duration::from_secs(120)).await;
     client
         .execute(DELETE_ROWS, &[&ids])
         .await
@@ -474,6 +463,28 @@ async fn queue_depth(client: &Client) -> (i64, i64, Option<f64>) {
         .await
         .expect("read the queue depth");
     (row.get(0), row.get(1), row.get(2))
+}
+
+/// Polls a `select count(*)` until it gives 0 or `timeout` passes; `true` if it did.
+async fn wait_for_none(
+    client: &Client,
+    count: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    timeout: Duration,
+) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < timeout {
+        let n: i64 = client
+            .query_one(count, params)
+            .await
+            .unwrap_or_else(|e| panic!("{count}: {e}"))
+            .get(0);
+        if n == 0 {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    false
 }
 
 async fn wait_queue_empty(client: &Client, timeout: Duration) -> bool {
@@ -713,18 +724,7 @@ impl Fleet {
         for daemon in &mut self.daemons {
             daemon.stop(Duration::from_secs(15)).await;
         }
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(10) {
-            let sessions: i64 = client
-                .query_one(DAEMON_SESSIONS, &[])
-                .await
-                .expect("count daemon sessions")
-                .get(0);
-            if sessions == 0 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        wait_for_none(client, DAEMON_SESSIONS, &[], Duration::from_secs(10)).await;
         let mut report = LogReport::default();
         for daemon in &self.daemons {
             for line in daemon.log().lines() {
