@@ -5,9 +5,9 @@ use crate::config::ListenMode;
 use crate::db::queue::{ClaimedJob, Statements};
 use crate::db::{self, CompletionWriter, Database, DbConfig, DbError, Listener, Notification};
 use crate::http::{HttpServer, HttpState, Readiness};
+use crate::retry::{Backoff, Retries};
 use crate::telemetry;
 use crate::worker::{self, JobOutcome, JobSettings};
-use rand::RngExt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc};
@@ -31,8 +31,15 @@ const CLAIMED_AHEAD_PER_SLOT: usize = 4;
 /// Rows claimed ahead wait at most this long for a slot before they are given
 /// back for another replica to take.
 const HOLD_LIMIT: Duration = Duration::from_secs(1);
-/// The longest pause between claims while they keep failing.
-const MAX_CLAIM_PAUSE: Duration = Duration::from_secs(5);
+/// Pauses between claims while they keep failing.
+const CLAIM_RETRY: Backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(5));
+/// Pauses between attempts to reconnect the listener.
+const RECONNECT: Backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(30));
+/// After the grace period, how long unfinished jobs get to give their rows
+/// back; the process exits by then whatever the database does.
+pub const RELEASE_WINDOW: Duration = Duration::from_secs(5);
+/// How often the dispatcher's loop proves it is turning (see /healthz).
+const HEARTBEAT: Duration = Duration::from_secs(1);
 
 /// The daemon's settings, validated.
 #[derive(Debug, Clone)]
@@ -139,7 +146,12 @@ pub async fn run(settings: DaemonSettings, shutdown: CancellationToken) -> Resul
         freed: Arc::new(Notify::new()),
     };
     let mut jobs = JoinSet::new();
-    let mut ahead = ClaimedAhead::default();
+    let health = Arc::new(DbHealth::default());
+    let mut ahead = ClaimedAhead::new(health.clone(), settings.job.lease);
+    // The rescue sweep runs beside the loop, one at a time.
+    let mut sweeping: Option<tokio::task::JoinHandle<()>> = None;
+    let mut heartbeat = tokio::time::interval(HEARTBEAT);
+    heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut sweep = tokio::time::interval(settings.sweep_interval);
     sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
 
@@ -168,8 +180,17 @@ pub async fn run(settings: DaemonSettings, shutdown: CancellationToken) -> Resul
                 }
             }
             _ = when_set(&mut trailing) => trailing = None,
-            _ = ahead.hold_expired() => ahead.give_back(&pool).await,
-            _ = sweep.tick() => rescue(&pool, context.settings.max_attempts).await,
+            _ = ahead.hold_expired() => drop(ahead.give_back(&pool)),
+            _ = sweep.tick() => {
+                if sweeping.as_ref().is_none_or(|s| s.is_finished()) {
+                    let (pool, health) = (pool.clone(), health.clone());
+                    let max_attempts = context.settings.max_attempts;
+                    sweeping = Some(tokio::spawn(async move {
+                        rescue(&pool, &health, max_attempts).await;
+                    }));
+                }
+            }
+            _ = heartbeat.tick() => readiness.beat(),
         }
         fill(
             &settings,
@@ -191,7 +212,12 @@ pub async fn run(settings: DaemonSettings, shutdown: CancellationToken) -> Resul
             Err(_) => warn!("a claim did not finish before shutdown; its rows will be rescued"),
         }
     }
-    ahead.give_back(&pool).await;
+    if tokio::time::timeout(settings.shutdown_grace, ahead.give_back(&pool))
+        .await
+        .is_err()
+    {
+        warn!("rows claimed ahead could not be given back in time; they will be rescued");
+    }
     readiness.set_stopping();
     listener.abort();
     drain(jobs, settings.shutdown_grace, &release).await;
@@ -224,7 +250,6 @@ fn log_join(done: Result<Duration, tokio::task::JoinError>) {
 /// short. Held rows are `processing` in the table, with their lease running;
 /// they are given back (pending again, attempt not charged) if no slot frees
 /// up within [`HOLD_LIMIT`], and on shutdown.
-#[derive(Default)]
 struct ClaimedAhead {
     /// Oldest first, each with when it was claimed.
     held: std::collections::VecDeque<(ClaimedJob, Instant)>,
@@ -234,12 +259,28 @@ struct ClaimedAhead {
     short_jobs: bool,
     /// Rows the claim in flight asked for.
     asked: usize,
-    /// Claims failed in a row; after a failure the next claim waits until `paused_until`.
-    failures: u32,
+    /// Failed claims in a row; after a failure the next claim waits until `paused_until`.
+    failures: Retries,
     paused_until: Option<Instant>,
+    health: Arc<DbHealth>,
+    /// How long a claim lasts unrenewed.
+    lease: Duration,
 }
 
 impl ClaimedAhead {
+    fn new(health: Arc<DbHealth>, lease: Duration) -> ClaimedAhead {
+        ClaimedAhead {
+            held: Default::default(),
+            backlog: false,
+            short_jobs: false,
+            asked: 0,
+            failures: Retries::new(CLAIM_RETRY),
+            paused_until: None,
+            health,
+            lease,
+        }
+    }
+
     /// How many rows to hold beyond the free slots.
     fn wanted(&self, concurrency: usize) -> usize {
         if self.backlog && self.short_jobs {
@@ -257,15 +298,15 @@ impl ClaimedAhead {
             Ok(rows) => rows,
             Err(e) => {
                 metrics::counter!(telemetry::DB_ERRORS, "kind" => "claim").increment(1);
-                let pause = backoff(self.failures).min(MAX_CLAIM_PAUSE);
-                self.failures = self.failures.saturating_add(1);
+                let pause = self.failures.failed();
                 self.paused_until = Some(Instant::now() + pause);
                 self.backlog = false;
-                warn!(error = %e, retry_in_ms = pause.as_millis() as u64, "claiming failed");
+                self.health.failed("claiming", &e, pause);
                 return;
             }
         };
-        self.failures = 0;
+        self.failures.succeeded();
+        self.health.answered();
         self.backlog = claimed.len() == self.asked;
         if !claimed.is_empty()
             && let Some(waited) = wake.take_notified_at()
@@ -307,26 +348,45 @@ impl ClaimedAhead {
         }
     }
 
-    /// Gives every held row back. One that cannot be given back (database
-    /// down) is rescued when its lease runs out.
-    async fn give_back(&mut self, pool: &Database) {
+    /// Gives every held row back (pending, attempt not charged), beside the
+    /// loop. While the database does not answer it keeps trying until the
+    /// leases run out; the rows are then rescued instead.
+    fn give_back(&mut self, pool: &Database) -> tokio::task::JoinHandle<()> {
         self.short_jobs = false;
-        if self.held.is_empty() {
-            return;
-        }
-        let conn = match pool.get().await {
-            Ok(c) => c,
-            Err(e) => {
-                warn!(rows = self.held.len(), error = %e,
-                    "could not give back rows claimed ahead; their leases will expire and they will be rescued");
-                self.held.clear();
-                return;
+        let rows: Vec<ClaimedJob> = self.held.drain(..).map(|(job, _)| job).collect();
+        let (pool, health, lease) = (pool.clone(), self.health.clone(), self.lease);
+        tokio::spawn(async move {
+            for job in rows {
+                give_back_row(&pool, &health, &job, lease).await;
             }
+        })
+    }
+}
+
+/// Gives one claimed, unstarted row back, retrying while its lease lasts.
+async fn give_back_row(pool: &Database, health: &DbHealth, job: &ClaimedJob, lease: Duration) {
+    let mut retries = Retries::new(CLAIM_RETRY);
+    let until = Instant::now() + lease;
+    loop {
+        let given_back = match pool.get().await {
+            Ok(c) => {
+                let done = db::within("giving back a row", db::queue::release(&**c, job)).await;
+                db::settle(c, &done);
+                done
+            }
+            Err(e) => Err(e),
         };
-        while let Some(job) = self.next() {
-            if let Err(e) = db::queue::release(&**conn, &job).await {
-                warn!(user_id = %job.user_id, error = %e,
-                    "could not give back a row claimed ahead; its lease will expire and it will be rescued");
+        match given_back {
+            Ok(_) => return,
+            Err(e) => {
+                let pause = retries.failed();
+                health.failed("giving back a row", &e, pause);
+                if Instant::now() + pause >= until {
+                    warn!(user_id = %job.user_id,
+                        "could not give back a row before its lease ran out; it will be rescued");
+                    return;
+                }
+                tokio::time::sleep(pause).await;
             }
         }
     }
@@ -372,19 +432,26 @@ async fn fill(
     let worker = settings.worker_id.clone();
     let lease = context.settings.lease;
     *claiming = Some(Box::pin(async move {
-        let claiming = pool.get().await?;
-        db::queue::claim_next_pooled(
-            &claiming,
-            statements,
-            &worker,
-            lease,
-            i64::try_from(limit).unwrap_or(1),
+        let c = pool.get().await?;
+        let claimed = db::within(
+            "claiming",
+            db::queue::claim_next_pooled(
+                &c,
+                statements,
+                &worker,
+                lease,
+                i64::try_from(limit).unwrap_or(1),
+            ),
         )
-        .await
+        .await;
+        db::settle(c, &claimed);
+        claimed
     }));
 }
 
-/// Starts held jobs while slots are free. `false`: no connection to run them on.
+/// Starts held jobs while slots are free. `false`: no connection to run them
+/// on (the pool's own timeouts bound the wait for one, so the loop never
+/// waits longer than [`db::STATEMENT_TIMEOUT`]).
 async fn start_held(
     context: &JobContext,
     permits: &Slots,
@@ -400,7 +467,9 @@ async fn start_held(
             Ok(c) => c,
             Err(e) => {
                 metrics::counter!(telemetry::DB_ERRORS, "kind" => "pool").increment(1);
-                warn!(error = %e, "no database connection to run a claimed job on");
+                ahead
+                    .health
+                    .failed("getting a connection for a job", &e, Duration::ZERO);
                 return false;
             }
         };
@@ -522,16 +591,22 @@ fn spawn_job(
     );
 }
 
-async fn rescue(pool: &Database, max_attempts: i32) {
-    let conn = match pool.get().await {
-        Ok(c) => c,
-        Err(e) => {
-            warn!(error = %e, "no database connection for the sweep");
-            return;
+async fn rescue(pool: &Database, health: &DbHealth, max_attempts: i32) {
+    let swept = match pool.get().await {
+        Ok(c) => {
+            let swept = db::within(
+                "sweeping for expired claims",
+                db::queue::rescue_expired(&**c, max_attempts),
+            )
+            .await;
+            db::settle(c, &swept);
+            swept
         }
+        Err(e) => Err(e),
     };
-    match db::queue::rescue_expired(&**conn, max_attempts).await {
+    match swept {
         Ok(rows) => {
+            health.answered();
             for (user_id, status) in rows {
                 metrics::counter!(telemetry::JOBS_RESCUED).increment(1);
                 warn!(%user_id, new_status = %status, "rescued a claim whose worker stopped renewing it");
@@ -539,7 +614,7 @@ async fn rescue(pool: &Database, max_attempts: i32) {
         }
         Err(e) => {
             metrics::counter!(telemetry::DB_ERRORS, "kind" => "rescue").increment(1);
-            warn!(error = %e, "rescue sweep failed");
+            health.failed("the rescue sweep", &e, Duration::ZERO);
         }
     }
 }
@@ -566,7 +641,7 @@ async fn drain(mut jobs: JoinSet<Duration>, grace: Duration, release: &Cancellat
             "grace period over: releasing unfinished jobs"
         );
         release.cancel();
-        let released = tokio::time::timeout(Duration::from_secs(30), async {
+        let released = tokio::time::timeout(RELEASE_WINDOW - Duration::from_secs(1), async {
             while let Some(done) = jobs.join_next().await {
                 log_join(done);
             }
@@ -605,15 +680,6 @@ impl Wake {
     fn take_notified_at(&self) -> Option<Duration> {
         self.notified_at.lock().ok()?.take().map(|at| at.elapsed())
     }
-}
-
-/// Capped exponential backoff with full jitter, for reconnecting.
-fn backoff(attempt: u32) -> Duration {
-    let cap = Duration::from_secs(30);
-    let raw = Duration::from_millis(200)
-        .saturating_mul(1 << attempt.min(10))
-        .min(cap);
-    raw.mul_f64(rand::rng().random_range(0.5..1.0))
 }
 
 /// Starts the listener supervisor; `true` with it when LISTEN delivers. In
@@ -686,27 +752,32 @@ async fn supervise(
     shutdown: CancellationToken,
 ) {
     let mut listener = Some(first);
-    let mut failures: u32 = 0;
+    let mut reconnects = Retries::new(RECONNECT);
     let mut check = tokio::time::interval(Duration::from_secs(10));
     check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let Some(current) = listener.as_ref() else {
             tokio::select! {
                 _ = shutdown.cancelled() => return,
-                _ = tokio::time::sleep(backoff(failures)) => {}
+                _ = tokio::time::sleep(RECONNECT.delay(reconnects.failures())) => {}
             }
             match Listener::start(&db, tx.clone()).await {
                 Ok(l) => {
                     info!("listener reconnected; sweeping for missed work");
                     metrics::counter!(telemetry::LISTENER_RECONNECTS).increment(1);
                     listener = Some(l);
-                    failures = 0;
+                    reconnects.succeeded();
                     readiness.set_listening(true);
                     wake.sweep();
                 }
                 Err(e) => {
-                    failures = failures.saturating_add(1);
-                    warn!(error = %e, "listener reconnect failed");
+                    // Said once per outage; the dispatcher reports the database's state.
+                    if reconnects.failures() == 0 {
+                        warn!(error = %e, "listener reconnect failed; retrying with backoff");
+                    } else {
+                        tracing::debug!(error = %e, "listener reconnect failed");
+                    }
+                    reconnects.failed();
                 }
             }
             continue;
@@ -730,6 +801,33 @@ async fn supervise(
                     listener = None;
                 }
             }
+        }
+    }
+}
+
+/// Whether the database answers, as the dispatcher's own statements find it.
+/// An outage is logged when it starts and when it ends, not at every failed
+/// statement: a down database must not flood the log.
+#[derive(Default)]
+struct DbHealth {
+    down: std::sync::atomic::AtomicBool,
+}
+
+impl DbHealth {
+    fn failed(&self, what: &str, error: &DbError, retry_in: Duration) {
+        use std::sync::atomic::Ordering;
+        let retry_in_ms = retry_in.as_millis() as u64;
+        if self.down.swap(true, Ordering::Relaxed) {
+            tracing::debug!(error = %error, retry_in_ms, "{what} failed");
+        } else {
+            warn!(error = %error, retry_in_ms,
+                "{what} failed: the database is not answering; retrying with backoff, quietly until it answers");
+        }
+    }
+
+    fn answered(&self) {
+        if self.down.swap(false, std::sync::atomic::Ordering::Relaxed) {
+            info!("database reachable again");
         }
     }
 }

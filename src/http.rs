@@ -16,8 +16,8 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 /// What `/readyz` reports, set by the daemon (work source, shutdown) and by the
 /// database check here (`db_ok`).
@@ -27,7 +27,16 @@ pub struct Readiness {
     poll_mode: AtomicBool,
     db_ok: AtomicBool,
     stopping: AtomicBool,
+    /// When the dispatcher's loop last turned, in milliseconds since `born`;
+    /// 0 until it first does (a server without a dispatcher is never stale).
+    last_beat_ms: AtomicU64,
+    born: std::sync::OnceLock<Instant>,
 }
+
+/// A dispatcher loop that has not turned for this long is stuck: /healthz
+/// fails so that the orchestrator restarts the process. Its longest legitimate
+/// pause is well under a second; every wait it makes is bounded far below this.
+pub const STUCK_AFTER: Duration = Duration::from_secs(30);
 
 /// Why `/readyz` says no.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +81,26 @@ impl Readiness {
     /// Shutdown began: stop sending work here.
     pub fn set_stopping(&self) {
         self.stopping.store(true, Ordering::Relaxed);
+    }
+
+    /// The dispatcher's loop turned (called about once a second).
+    pub fn beat(&self) {
+        let born = self.born.get_or_init(Instant::now);
+        let ms = u64::try_from(born.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last_beat_ms.store(ms.max(1), Ordering::Relaxed);
+    }
+
+    /// How long since the loop last turned; `None` before its first turn.
+    pub fn since_beat(&self) -> Option<Duration> {
+        let born = self.born.get()?;
+        let last = self.last_beat_ms.load(Ordering::Relaxed);
+        (last > 0).then(|| born.elapsed().saturating_sub(Duration::from_millis(last)))
+    }
+
+    /// Whether the process is alive in the sense /healthz reports: its
+    /// dispatcher loop (if it has one) is turning.
+    pub fn alive(&self) -> bool {
+        self.since_beat().is_none_or(|since| since < STUCK_AFTER)
     }
 
     pub fn verdict(&self) -> Result<(), NotReady> {
@@ -183,8 +212,15 @@ where
     HttpServer::bind(addr).await?.serve(state, shutdown).await
 }
 
-async fn healthz() -> &'static str {
-    "ok\n"
+async fn healthz(State(state): State<HttpState>) -> (StatusCode, &'static str) {
+    if state.readiness.alive() {
+        (StatusCode::OK, "ok\n")
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "stuck: the dispatcher loop has not turned for 30 s\n",
+        )
+    }
 }
 
 async fn readyz(State(state): State<HttpState>) -> Response {
@@ -317,5 +353,28 @@ pub async fn healthcheck(addr: &str, timeout: Duration) -> Result<(), HttpError>
         Ok(())
     } else {
         Err(unhealthy(format!("status {}", response.status())))
+    }
+}
+
+#[cfg(test)]
+mod heartbeat_tests {
+    use super::*;
+
+    #[test]
+    fn a_loop_that_stopped_turning_is_not_alive() {
+        let readiness = Readiness::new();
+        assert!(readiness.alive(), "no dispatcher yet: alive");
+        readiness.beat();
+        assert!(readiness.alive());
+        // The same state 31 s later: born earlier, last beat at its birth.
+        let stale = Readiness::new();
+        let earlier = Instant::now()
+            .checked_sub(STUCK_AFTER + Duration::from_secs(1))
+            .expect("a monotonic clock older than 31 s");
+        stale.born.get_or_init(|| earlier);
+        stale.last_beat_ms.store(1, Ordering::Relaxed);
+        assert!(!stale.alive());
+        stale.beat();
+        assert!(stale.alive(), "a fresh beat revives it");
     }
 }

@@ -22,6 +22,7 @@ pub mod llm;
 pub mod memory;
 pub mod net;
 pub mod pass;
+pub mod retry;
 pub mod storage;
 pub mod synth;
 pub mod telemetry;

@@ -151,8 +151,10 @@ enum Command {
     },
 }
 
-/// First SIGTERM/SIGINT: graceful shutdown. Second: exit at once.
-fn spawn_signal_handler(shutdown: CancellationToken) {
+/// First SIGTERM/SIGINT: graceful shutdown, which ends within `limit` whatever
+/// the database or storage do (a plain thread enforces it, so a wedged runtime
+/// cannot keep the process up). Second: exit at once.
+fn spawn_signal_handler(shutdown: CancellationToken, limit: std::time::Duration) {
     tokio::spawn(async move {
         let mut term = match signal(SignalKind::terminate()) {
             Ok(s) => s,
@@ -174,6 +176,14 @@ fn spawn_signal_handler(shutdown: CancellationToken) {
         }
         tracing::info!("signal received: shutting down (a second signal exits at once)");
         shutdown.cancel();
+        std::thread::spawn(move || {
+            std::thread::sleep(limit);
+            tracing::error!(
+                limit_ms = limit.as_millis() as u64,
+                "shutdown did not finish in time; exiting (unfinished rows are rescued when their leases run out)"
+            );
+            std::process::exit(1);
+        });
         tokio::select! {
             _ = term.recv() => {}
             _ = int.recv() => {}
@@ -215,7 +225,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(dispatch(cli.command)) {
+    let result = runtime.block_on(dispatch(cli.command));
+    // A read stuck on a dead network must not hold the exit.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    match result {
         Ok(code) => code,
         Err(message) => {
             eprintln!("fullpass: {message}");
@@ -237,7 +250,10 @@ async fn dispatch(command: Command) -> Result<ExitCode, String> {
                 fullpass::config::daemon_settings(&database, &daemon, &storage, &processing, &llm)
                     .map_err(|e| e.to_string())?;
             let shutdown = CancellationToken::new();
-            spawn_signal_handler(shutdown.clone());
+            spawn_signal_handler(
+                shutdown.clone(),
+                settings.shutdown_grace + fullpass::daemon::RELEASE_WINDOW,
+            );
             // On one of the runtime's worker threads rather than this one: the
             // dispatcher is woken by the jobs it runs there, several times a job.
             tokio::spawn(fullpass::daemon::run(settings, shutdown))

@@ -9,9 +9,9 @@ use crate::ingest::{Cancelled, IngestError, Limits, Progress};
 use crate::llm::{Checkpoints, LlmError, LlmExtractor, LlmUsage};
 use crate::memory;
 use crate::pass::{self, IN_MEMORY_EXPORT_BYTES, PassOutput};
+use crate::retry::{Backoff, Retries};
 use crate::storage::{self, Storage, StorageError};
 use crate::telemetry;
-use rand::RngExt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -127,14 +127,10 @@ struct SharedProgress {
     conversations: AtomicU64,
 }
 
-/// Delay before retry number `attempt` (1-based): base·2^(attempt-1), capped, ±25% jitter.
+/// Delay before retrying a job after its attempt number `attempt` (1-based) failed.
 pub fn retry_delay(attempt: i32, base: Duration, max: Duration) -> Duration {
-    let exp = u32::try_from(attempt.saturating_sub(1))
-        .unwrap_or(0)
-        .min(20);
-    let raw = base.saturating_mul(1u32 << exp).min(max);
-    let jitter = rand::rng().random_range(0.75..1.25);
-    raw.mul_f64(jitter).min(max)
+    let n = u32::try_from(attempt.saturating_sub(1)).unwrap_or(0);
+    Backoff::new(base, max).delay(n)
 }
 
 /// Runs one claimed job on `conn` to the end. `slot` is the job's share of the
@@ -155,6 +151,7 @@ pub async fn run_job<Slot: Send>(
     let stop = StopReason::default();
     let progress = Arc::new(SharedProgress::default());
     let mut lost = false;
+    let mut conn_broken = false;
     let mut timed_out = false;
     let mut released = false;
 
@@ -184,7 +181,12 @@ pub async fn run_job<Slot: Send>(
                         },
                         "conversations": progress.conversations.load(Ordering::Relaxed),
                     });
-                    match queue::renew(&**conn, job, settings.lease, Some(&p)).await {
+                    let renewed = crate::db::within(
+                        "renewing the claim",
+                        queue::renew(&**conn, job, settings.lease, Some(&p)),
+                    )
+                    .await;
+                    match renewed {
                         Ok(true) => {}
                         Ok(false) => {
                             warn!("claim lost while processing; stopping");
@@ -194,6 +196,7 @@ pub async fn run_job<Slot: Send>(
                         Err(e) => {
                             metrics::counter!(telemetry::DB_ERRORS, "kind" => "renew").increment(1);
                             warn!(error = %e, "could not renew the claim");
+                            conn_broken |= e.broke_connection();
                         }
                     }
                 }
@@ -218,6 +221,14 @@ pub async fn run_job<Slot: Send>(
         }
     };
     drop(slot);
+    // A connection that did not answer is closed, not reused for the final write.
+    let conn = if conn_broken {
+        crate::db::discard(conn);
+        None
+    } else {
+        Some(conn)
+    };
+    let job_conn: Option<&tokio_postgres::Client> = conn.as_deref().map(|c| &**c);
 
     let result = match result {
         Some(Ok(output)) => Ok(output),
@@ -225,7 +236,7 @@ pub async fn run_job<Slot: Send>(
             return JobOutcome::LostClaim;
         }
         _ if lost => return JobOutcome::LostClaim,
-        _ if released => return finish_release(db, &conn, job).await,
+        _ if released => return finish_release(db, job_conn, job).await,
         _ if timed_out => Err(JobError::TimedOut(settings.job_timeout)),
         Some(Err(e)) => Err(e),
         None => Err(JobError::Crashed("stopped without a reason".to_owned())),
@@ -286,11 +297,11 @@ pub async fn run_job<Slot: Send>(
             if error.is_transient() && job.attempt < settings.max_attempts {
                 let delay = retry_delay(job.attempt, settings.retry_base, settings.retry_max);
                 let shown = format!("attempt {} failed, retrying: {message}", job.attempt);
-                let written = write_with_retry(db, &conn, "scheduling a retry", |c| {
-                    let shown = &shown;
-                    async move { queue::retry_later(&*c, job, shown, delay).await }
-                })
-                .await;
+                let state = FinalWrite::RetryLater {
+                    shown: &shown,
+                    delay,
+                };
+                let written = write_with_retry(db, job_conn, job, state).await;
                 warn!(error = %message, retry_in_ms = delay.as_millis() as u64, "transient failure; will retry");
                 match written {
                     Some(false) => JobOutcome::LostClaim,
@@ -305,11 +316,8 @@ pub async fn run_job<Slot: Send>(
                 } else {
                     message.clone()
                 };
-                let written = write_with_retry(db, &conn, "failing", |c| {
-                    let shown = &shown;
-                    async move { queue::fail(&*c, job, shown).await }
-                })
-                .await;
+                let written =
+                    write_with_retry(db, job_conn, job, FinalWrite::Fail { shown: &shown }).await;
                 warn!(error = %shown, "full pass failed");
                 if written == Some(false) {
                     return JobOutcome::LostClaim;
@@ -354,13 +362,10 @@ fn storage_error_kind(e: &StorageError) -> &'static str {
 
 async fn finish_release(
     db: &Database,
-    conn: &tokio_postgres::Client,
+    conn: Option<&tokio_postgres::Client>,
     job: &ClaimedJob,
 ) -> JobOutcome {
-    let written = write_with_retry(db, conn, "releasing", |c| async move {
-        queue::release(&*c, job).await
-    })
-    .await;
+    let written = write_with_retry(db, conn, job, FinalWrite::Release).await;
     match written {
         Some(false) => JobOutcome::LostClaim,
         _ => {
@@ -370,52 +375,69 @@ async fn finish_release(
     }
 }
 
-/// Either the job's own connection or a fresh one from the pool after it broke.
-enum Conn<'a> {
-    Job(&'a tokio_postgres::Client),
-    Pooled(Box<deadpool_postgres::Object>),
+/// A final state to write on a claimed row.
+#[derive(Clone, Copy)]
+enum FinalWrite<'a> {
+    RetryLater { shown: &'a str, delay: Duration },
+    Fail { shown: &'a str },
+    Release,
 }
 
-impl std::ops::Deref for Conn<'_> {
-    type Target = tokio_postgres::Client;
-    fn deref(&self) -> &tokio_postgres::Client {
+impl FinalWrite<'_> {
+    fn what(self) -> &'static str {
         match self {
-            Conn::Job(c) => c,
-            Conn::Pooled(o) => o,
+            FinalWrite::RetryLater { .. } => "scheduling a retry",
+            FinalWrite::Fail { .. } => "failing",
+            FinalWrite::Release => "releasing",
         }
+    }
+
+    /// Writes it (fenced by the claim token), bounded. `Ok(false)`: the claim was lost.
+    async fn write(self, c: &tokio_postgres::Client, job: &ClaimedJob) -> Result<bool, DbError> {
+        let exchange = async {
+            match self {
+                FinalWrite::RetryLater { shown, delay } => {
+                    queue::retry_later(c, job, shown, delay).await
+                }
+                FinalWrite::Fail { shown } => queue::fail(c, job, shown).await,
+                FinalWrite::Release => queue::release(c, job).await,
+            }
+        };
+        crate::db::within(self.what(), exchange).await
     }
 }
 
-/// Writes a final state: first on the job's own connection; if that fails
-/// (database restarted, connection reset), a few more times on fresh pooled
-/// connections. `None` if every try failed — the lease then runs out and the row
-/// is rescued, so the job is never lost.
-async fn write_with_retry<'a, F, Fut>(
+/// Writes a final state: first on the job's own connection (`None` when it
+/// broke); if that fails (database restarted, connection reset, no answer), a
+/// few more times on fresh pooled connections, each try bounded. `None` if
+/// every try failed — the lease then runs out and the row is rescued, so the
+/// job is never lost.
+async fn write_with_retry(
     db: &Database,
-    conn: &'a tokio_postgres::Client,
-    what: &'static str,
-    mut write: F,
-) -> Option<bool>
-where
-    F: FnMut(Conn<'a>) -> Fut,
-    Fut: std::future::Future<Output = Result<bool, DbError>>,
-{
-    let mut pause = RetryPause::default();
-    for attempt in 0..WRITE_TRIES {
-        let c = if attempt == 0 && !conn.is_closed() {
-            Conn::Job(conn)
-        } else {
-            match db.get().await {
-                Ok(o) => Conn::Pooled(Box::new(o)),
-                Err(e) => {
-                    pause.after(what, &e).await;
-                    continue;
-                }
-            }
-        };
-        match write(c).await {
+    conn: Option<&tokio_postgres::Client>,
+    job: &ClaimedJob,
+    state: FinalWrite<'_>,
+) -> Option<bool> {
+    let what = state.what();
+    let mut retries = Retries::new(FINAL_WRITE_RETRY);
+    if let Some(conn) = conn.filter(|c| !c.is_closed()) {
+        match state.write(conn, job).await {
             Ok(done) => return Some(done),
-            Err(e) => pause.after(what, &e).await,
+            Err(e) => pause_after(what, &e, &mut retries).await,
+        }
+    }
+    for _ in 1..WRITE_TRIES {
+        let written = match db.get().await {
+            Ok(c) => {
+                let written = state.write(&c, job).await;
+                crate::db::settle(c, &written);
+                written
+            }
+            Err(e) => Err(e),
+        };
+        match written {
+            Ok(done) => return Some(done),
+            Err(e) => pause_after(what, &e, &mut retries).await,
         }
     }
     None
@@ -426,11 +448,11 @@ async fn complete_with_retry(
     completions: &CompletionWriter,
     completion: queue::Completion,
 ) -> Option<bool> {
-    let mut pause = RetryPause::default();
+    let mut retries = Retries::new(FINAL_WRITE_RETRY);
     for _ in 0..WRITE_TRIES {
         match completions.complete(completion.clone()).await {
             Ok(done) => return Some(done),
-            Err(e) => pause.after("completing", &e).await,
+            Err(e) => pause_after("completing", &e, &mut retries).await,
         }
     }
     None
@@ -438,27 +460,14 @@ async fn complete_with_retry(
 
 /// Tries of a final write before the job is left to its lease.
 const WRITE_TRIES: u32 = 6;
+/// Pauses between tries of a final write.
+const FINAL_WRITE_RETRY: Backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(5));
 
-/// The growing pause between tries of a final write.
-struct RetryPause {
-    delay: Duration,
-}
-
-impl Default for RetryPause {
-    fn default() -> Self {
-        RetryPause {
-            delay: Duration::from_millis(200),
-        }
-    }
-}
-
-impl RetryPause {
-    async fn after(&mut self, what: &str, error: &DbError) {
-        metrics::counter!(telemetry::DB_ERRORS, "kind" => "write").increment(1);
-        warn!(error = %error, "{what} failed; trying again");
-        tokio::time::sleep(self.delay).await;
-        self.delay = (self.delay * 2).min(Duration::from_secs(5));
-    }
+async fn pause_after(what: &str, error: &DbError, retries: &mut Retries) {
+    metrics::counter!(telemetry::DB_ERRORS, "kind" => "write").increment(1);
+    let pause = retries.failed();
+    warn!(error = %error, retry_in_ms = pause.as_millis() as u64, "{what} failed; trying again");
+    tokio::time::sleep(pause).await;
 }
 
 /// What a job extracted, whichever extractor ran.

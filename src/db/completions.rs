@@ -62,7 +62,15 @@ async fn write_batches(db: Database, statements: Statements, mut pending: mpsc::
             .unzip();
         metrics::histogram!(crate::telemetry::COMPLETION_BATCH).record(completions.len() as f64);
         let result = match db.get().await {
-            Ok(client) => queue::complete_all_pooled(&client, statements, &completions).await,
+            Ok(client) => {
+                let written = super::within(
+                    "writing results",
+                    queue::complete_all_pooled(&client, statements, &completions),
+                )
+                .await;
+                super::settle(client, &written);
+                written
+            }
             Err(e) => Err(e),
         };
         match result {

@@ -45,9 +45,14 @@ impl DbConfig {
         if pg.get_application_name().is_none() {
             pg.application_name("fullpass");
         }
-        pg.connect_timeout(Duration::from_secs(10));
+        pg.connect_timeout(super::STATEMENT_TIMEOUT);
+        // A peer that vanished is noticed by the kernel: unanswered keepalives
+        // on an idle connection, unacknowledged bytes on a busy one.
         pg.keepalives(true);
-        pg.keepalives_idle(Duration::from_secs(30));
+        pg.keepalives_idle(Duration::from_secs(10));
+        pg.keepalives_interval(Duration::from_secs(5));
+        pg.keepalives_retries(3);
+        pg.tcp_user_timeout(Duration::from_secs(30));
         Ok(DbConfig {
             pg,
             tls: tls_policy.connector()?,
@@ -124,8 +129,9 @@ impl DbConfig {
         );
         let pool = Pool::builder(manager)
             .max_size(size)
-            .wait_timeout(Some(Duration::from_secs(30)))
-            .create_timeout(Some(Duration::from_secs(15)))
+            .wait_timeout(Some(super::STATEMENT_TIMEOUT))
+            .create_timeout(Some(super::STATEMENT_TIMEOUT))
+            .recycle_timeout(Some(super::STATEMENT_TIMEOUT))
             .runtime(deadpool_postgres::Runtime::Tokio1)
             .build()
             .map_err(|e| DbError::Config(e.to_string()))?;
@@ -161,6 +167,22 @@ impl Database {
             }
         })
     }
+}
+
+/// Hands a pooled connection back after an exchange on it: closed instead
+/// when the exchange broke it or went unanswered (a late reply would be read
+/// as the next statement's).
+pub fn settle<T>(conn: deadpool_postgres::Object, result: &Result<T, DbError>) {
+    if let Err(e) = result
+        && e.broke_connection()
+    {
+        discard(conn);
+    }
+}
+
+/// Closes a pooled connection instead of returning it to the pool.
+pub fn discard(conn: deadpool_postgres::Object) {
+    drop(deadpool_postgres::Object::take(conn));
 }
 
 /// Replaces the database name of a `postgres://` URL (query string kept).

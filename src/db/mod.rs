@@ -9,11 +9,12 @@ pub mod queue;
 pub mod tls;
 
 pub use completions::{CompletionWriter, MAX_BATCH};
-pub use connect::{Database, DbConfig, url_with_dbname};
+pub use connect::{Database, DbConfig, discard, settle, url_with_dbname};
 pub use listener::{Listener, Notification};
 pub use migrate::migrate;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 /// The channel the trigger notifies on; the payload is the row's `user_id`.
 pub const CHANNEL: &str = "fullpass_jobs";
@@ -48,6 +49,28 @@ pub enum DbError {
     Batch(Arc<DbError>),
     #[error("the completion writer has stopped")]
     WriterStopped,
+    /// No answer within [`STATEMENT_TIMEOUT`]: the connection is taken for dead.
+    #[error(
+        "{context}: the database did not answer within {}",
+        humantime::format_duration(STATEMENT_TIMEOUT)
+    )]
+    TimedOut { context: &'static str },
+}
+
+/// The longest fullpass waits for the database to answer one statement (or to
+/// hand out a connection). A connection can look alive to TCP (a proxy or a
+/// half-dead path acknowledges every byte) and never answer: without this
+/// bound such a statement would wait forever.
+pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Runs one database exchange with [`STATEMENT_TIMEOUT`] as its bound.
+pub async fn within<T>(
+    context: &'static str,
+    exchange: impl Future<Output = Result<T, DbError>>,
+) -> Result<T, DbError> {
+    tokio::time::timeout(STATEMENT_TIMEOUT, exchange)
+        .await
+        .unwrap_or(Err(DbError::TimedOut { context }))
 }
 
 /// tokio-postgres prints only its own summary ("db error", "error connecting to
@@ -64,6 +87,17 @@ fn describe_pg(error: &tokio_postgres::Error) -> String {
 }
 
 impl DbError {
+    /// Whether the connection this came from is unusable: it timed out (a reply
+    /// may still be on its way, out of step with the next statement) or it closed.
+    pub fn broke_connection(&self) -> bool {
+        match self {
+            DbError::TimedOut { .. } => true,
+            DbError::Postgres { source, .. } => source.is_closed(),
+            DbError::Batch(inner) => inner.broke_connection(),
+            _ => false,
+        }
+    }
+
     pub(crate) fn pg(context: &'static str) -> impl FnOnce(tokio_postgres::Error) -> DbError {
         move |source| DbError::Postgres { context, source }
     }

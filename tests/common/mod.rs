@@ -146,6 +146,7 @@ impl Drop for TestDb {
 pub mod daemon;
 pub mod export;
 pub mod storage_server;
+pub mod tcp_proxy;
 
 use std::time::Instant;
 
