@@ -137,6 +137,20 @@ fn a_fifo_in_the_local_store_is_refused_without_blocking() {
         "{error}"
     );
     assert!(error.to_string().contains("FIFO"), "{error}");
+    // A socket is refused for good too (not retried as an I/O error).
+    let _socket =
+        std::os::unix::net::UnixListener::bind(dir.path().join("imports/u/sock.json")).unwrap();
+    let result = open_with_deadline(
+        storage.clone(),
+        "imports/u/sock.json",
+        Duration::from_secs(5),
+    )
+    .expect("opening a socket blocked");
+    let error = result.expect_err("a socket was read");
+    assert!(
+        matches!(error, StorageError::Refused { .. }) && !error.is_transient(),
+        "{error}"
+    );
     // A regular file next to it still opens.
     let bytes = open_with_deadline(storage, "imports/u/e.json", Duration::from_secs(5))
         .expect("open blocked")

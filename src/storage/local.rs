@@ -24,7 +24,11 @@ impl LocalStorage {
     /// without waiting on anything but a regular file (a FIFO would block).
     pub async fn open(&self, path: &StoragePath) -> Result<ExportStream, StorageError> {
         let io_error = |source: std::io::Error| {
-            if source.kind() == std::io::ErrorKind::NotFound {
+            // A file where a folder was expected: nothing is at that path.
+            if matches!(
+                source.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            ) {
                 StorageError::NotFound(path.to_string())
             } else {
                 StorageError::Io {
@@ -78,6 +82,7 @@ impl LocalStorage {
 }
 
 /// Why a local export was not opened.
+#[derive(Debug)]
 enum Refusal {
     Io(std::io::Error),
     /// A folder: reported as "not found", as before.
@@ -94,6 +99,8 @@ impl From<std::io::Error> for Refusal {
 
 const SYMLINK: &str = "the path goes through a symbolic link, which the local store never follows";
 const OUTSIDE: &str = "the path leads outside the storage directory";
+/// What `open` says of a socket (or a device with no driver behind it).
+const NO_DEVICE: &str = "it is a socket or a device, not a regular file";
 
 /// Only regular files are exports: a FIFO, socket or device could block a
 /// read forever or never end.
@@ -148,6 +155,7 @@ fn open_beneath(root: &Path, relative: &str) -> Result<std::fs::File, Refusal> {
         Ok(fd) => Ok(std::fs::File::from(fd)),
         Err(rustix::io::Errno::LOOP) => Err(Refusal::Unsafe(SYMLINK)),
         Err(rustix::io::Errno::XDEV) => Err(Refusal::Unsafe(OUTSIDE)),
+        Err(rustix::io::Errno::NXIO) => Err(Refusal::Unsafe(NO_DEVICE)),
         // Kernels before 5.6 have no openat2.
         Err(rustix::io::Errno::NOSYS) => open_checking_each_folder(root, relative),
         Err(e) => Err(Refusal::Io(e.into())),
@@ -177,6 +185,7 @@ fn open_checking_each_folder(root: &Path, relative: &str) -> Result<std::fs::Fil
         .open(&full)
         .map_err(|e| match e.raw_os_error() {
             Some(libc::ELOOP) => Refusal::Unsafe(SYMLINK),
+            Some(libc::ENXIO) => Refusal::Unsafe(NO_DEVICE),
             _ => Refusal::Io(e),
         })?;
     Ok(file)
@@ -277,6 +286,37 @@ mod tests {
             storage.open(&folder).await,
             Err(StorageError::NotFound(_))
         ));
+    }
+
+    /// Where `openat2` is missing: links are refused folder by folder, and a
+    /// FIFO is opened without waiting for a writer, then refused.
+    #[test]
+    fn without_openat2_links_and_fifos_are_refused_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret"), b"[]").unwrap();
+        std::fs::create_dir(dir.path().join("b")).unwrap();
+        std::fs::write(dir.path().join("b/e"), b"[]").unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret"), dir.path().join("b/file"))
+            .unwrap();
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("b/dir")).unwrap();
+        let status = std::process::Command::new("mkfifo")
+            .arg(dir.path().join("b/pipe"))
+            .status()
+            .unwrap();
+        assert!(status.success());
+        for (path, expected) in [("b/file", SYMLINK), ("b/dir/secret", SYMLINK)] {
+            match open_checking_each_folder(dir.path(), path) {
+                Err(Refusal::Unsafe(reason)) => assert_eq!(reason, expected, "{path}"),
+                _ => panic!("{path} was opened"),
+            }
+        }
+        let pipe = open_checking_each_folder(dir.path(), "b/pipe").unwrap();
+        assert!(matches!(
+            check_file_type(&pipe.metadata().unwrap().file_type()),
+            Err(Refusal::Unsafe(_))
+        ));
+        assert!(open_checking_each_folder(dir.path(), "b/e").is_ok());
     }
 
     /// A small file just written (so in the page cache) opens while the only
