@@ -2,7 +2,7 @@
 
 use crate::extract::{Category, ExtractSettings};
 use crate::ingest::Limits;
-use crate::storage::{LocalStorage, Storage, SupabaseStorage};
+use crate::storage::{LocalStorage, PathRule, Storage, SupabaseStorage};
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -127,6 +127,21 @@ pub struct StorageArgs {
     /// Connect timeout, and the longest wait for more bytes, when downloading an export.
     #[arg(long, env = "FULLPASS_STORAGE_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
     pub storage_timeout: Duration,
+
+    /// Folder a row's storage_path must lie under: `{bucket}` (one of
+    /// FULLPASS_STORAGE_BUCKETS) first, and the row's `{user_id}`, as in
+    /// Supabase Storage's per-user folders. `off` reads any path: unsafe when
+    /// users can set their own row's storage_path.
+    #[arg(
+        long,
+        env = "FULLPASS_STORAGE_PATH_TEMPLATE",
+        default_value = "{bucket}/{user_id}/"
+    )]
+    pub storage_path_template: String,
+
+    /// Comma-separated buckets a storage_path may name (see FULLPASS_STORAGE_PATH_TEMPLATE).
+    #[arg(long, env = "FULLPASS_STORAGE_BUCKETS", default_value = "imports")]
+    pub storage_buckets: String,
 }
 
 impl StorageArgs {
@@ -146,7 +161,18 @@ impl StorageArgs {
                 "FULLPASS_STORAGE_TIMEOUT",
                 shown_duration(self.storage_timeout),
             ),
+            (
+                "FULLPASS_STORAGE_PATH_TEMPLATE",
+                self.storage_path_template.clone(),
+            ),
+            ("FULLPASS_STORAGE_BUCKETS", self.storage_buckets.clone()),
         ]
+    }
+
+    /// Which storage paths a row may name.
+    pub fn path_rule(&self) -> Result<PathRule, ConfigError> {
+        PathRule::parse(&self.storage_path_template, &self.storage_buckets)
+            .map_err(|e| config_error(e.setting, e.problem))
     }
 
     pub fn build(&self) -> Result<Storage, ConfigError> {
@@ -390,7 +416,7 @@ impl DaemonArgs {
                     &self
                         .alert_webhook_url
                         .as_deref()
-                        .map(crate::telemetry::mask_url),
+                        .map(crate::telemetry::mask_webhook_url),
                 ),
             ),
         ]
@@ -474,6 +500,13 @@ pub fn daemon_settings(
     let db = database.db_config()?;
     let extract = processing.extract_settings()?;
     let llm = llm_extractor(llm, &extract)?;
+    let storage_paths = storage.path_rule()?;
+    if storage_paths == PathRule::Off {
+        tracing::warn!(
+            "FULLPASS_STORAGE_PATH_TEMPLATE=off: a row may name any object in storage, \
+             including other users' exports"
+        );
+    }
     Ok(crate::daemon::DaemonSettings {
         db,
         worker_id: daemon.worker_id(),
@@ -485,6 +518,7 @@ pub fn daemon_settings(
         http_addr: daemon.http_addr,
         job: crate::worker::JobSettings {
             storage: storage.build()?,
+            storage_paths,
             limits: processing.limits(),
             extract,
             lease: daemon.lease,

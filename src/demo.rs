@@ -51,8 +51,10 @@ pub async fn run(server_url: &str) -> Result<String, DemoError> {
     let db = DbConfig::from_url(&crate::db::url_with_dbname(server_url, DEMO_DB))?;
 
     let storage = tempfile_dir()?;
-    let export_path = "imports/demo-user/conversations.json.gz";
-    let file = storage.join(export_path);
+    // The user's own folder, as the default storage path rule wants.
+    let user_id = uuid::Uuid::new_v4();
+    let export_path = format!("imports/{user_id}/conversations.json.gz");
+    let file = storage.join(&export_path);
     if let Some(parent) = file.parent() {
         std::fs::create_dir_all(parent).map_err(setup("creating the demo store"))?;
     }
@@ -66,7 +68,6 @@ pub async fn run(server_url: &str) -> Result<String, DemoError> {
 
     crate::db::migrate(&db).await?;
     let client = db.connect().await?;
-    let user_id = uuid::Uuid::new_v4();
     client
         .execute(
             "insert into public.user_profiles (user_id, storage_path, full_pass_status)
@@ -87,6 +88,7 @@ pub async fn run(server_url: &str) -> Result<String, DemoError> {
         http_addr: None,
         job: JobSettings {
             storage: Storage::Local(LocalStorage::new(&storage)),
+            storage_paths: Default::default(),
             limits: Default::default(),
             extract: Default::default(),
             lease: Duration::from_secs(20),

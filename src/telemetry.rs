@@ -276,6 +276,29 @@ pub fn mask_url(url: &str) -> String {
     }
 }
 
+/// A webhook URL fit for logs: scheme and host only. A Slack-style webhook's
+/// secret is its path (`https://hooks.slack.com/services/T…/B…/secret`).
+///
+/// `https://hooks.example/services/T1/B2/xyz?k=v` → `https://hooks.example/***`.
+pub fn mask_webhook_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return "***".to_owned();
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    // Credentials in the authority are secrets too.
+    let host = match authority.rsplit_once('@') {
+        Some((_, host)) => format!("***@{host}"),
+        None => authority.to_owned(),
+    };
+    let tail = if tail.is_empty() || tail == "/" {
+        tail
+    } else {
+        "/***"
+    };
+    format!("{scheme}://{host}{tail}")
+}
+
 const SECRET_KEYS: &[&str] = &[
     "password",
     "sslpassword",
@@ -403,6 +426,23 @@ mod tests {
             mask_url("https://proj.supabase.co/x?apikey=abc#top"),
             "https://proj.supabase.co/x?apikey=***#top"
         );
+    }
+
+    #[test]
+    fn webhook_urls_keep_only_their_host() {
+        assert_eq!(
+            mask_webhook_url("https://hooks.slack.com/services/T0/B1/XyZsecret"),
+            "https://hooks.slack.com/***"
+        );
+        assert_eq!(
+            mask_webhook_url("http://u:pw@hooks.example:8080?token=abc"),
+            "http://***@hooks.example:8080/***"
+        );
+        assert_eq!(
+            mask_webhook_url("https://hooks.example/"),
+            "https://hooks.example/"
+        );
+        assert_eq!(mask_webhook_url("not a url"), "***");
     }
 
     #[test]

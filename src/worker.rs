@@ -10,7 +10,7 @@ use crate::llm::{Checkpoints, LlmError, LlmExtractor, LlmUsage};
 use crate::memory;
 use crate::pass::{self, IN_MEMORY_EXPORT_BYTES, PassOutput};
 use crate::retry::{Backoff, Retries};
-use crate::storage::{self, Storage, StorageError};
+use crate::storage::{self, PathRule, Storage, StorageError, StoragePath};
 use crate::telemetry;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -22,6 +22,8 @@ use tracing::{info, warn};
 #[derive(Debug, Clone)]
 pub struct JobSettings {
     pub storage: Storage,
+    /// Where a row's `storage_path` may point, relative to its user.
+    pub storage_paths: PathRule,
     pub limits: Limits,
     pub extract: ExtractSettings,
     pub lease: Duration,
@@ -352,6 +354,8 @@ async fn forget_checkpoints(db: &Database, job: &ClaimedJob) {
 fn storage_error_kind(e: &StorageError) -> &'static str {
     match e {
         StorageError::InvalidPath { .. } => "invalid_path",
+        StorageError::NotAllowed { .. } => "not_allowed",
+        StorageError::Refused { .. } => "refused",
         StorageError::NotFound(_) => "not_found",
         StorageError::Denied { .. } => "denied",
         StorageError::Http { .. } => "http",
@@ -486,6 +490,8 @@ async fn process(
     stop: StopReason,
     progress: Arc<SharedProgress>,
 ) -> Result<Extracted, JobError> {
+    let path = StoragePath::parse(&job.storage_path)?;
+    settings.storage_paths.check(&path, job.user_id)?;
     let stream = settings.storage.open(&job.storage_path).await?;
     if let Some(size) = stream.size
         && size > settings.limits.max_compressed_bytes
@@ -637,11 +643,32 @@ async fn read_if_small(mut body: storage::Body) -> Result<ExportBody, JobError> 
     )))
 }
 
+/// `error` without the row's storage path: alerts go to a chat channel, which
+/// needs the user and the reason, not where the user's export lives.
+fn without_storage_path(error: &str, storage_path: &str) -> String {
+    if storage_path.is_empty() {
+        return error.to_owned();
+    }
+    // Errors quote the path as it is, as a Rust string, or its first 200 characters.
+    let short: String = storage_path.chars().take(200).collect();
+    let mut text = error.to_owned();
+    for form in [
+        format!("{storage_path:?}"),
+        format!("{short:?}"),
+        storage_path.to_owned(),
+    ] {
+        text = text.replace(&form, "<storage path>");
+    }
+    text
+}
+
 /// Best effort: a short POST that never blocks or fails the job.
 fn spawn_alert(url: String, job: &ClaimedJob, error: &str) {
     let text = format!(
         "fullpass: full pass for user {} failed (attempt {}): {}",
-        job.user_id, job.attempt, error
+        job.user_id,
+        job.attempt,
+        without_storage_path(error, &job.storage_path)
     );
     tokio::spawn(async move {
         let client = match reqwest::Client::builder()
@@ -697,6 +724,20 @@ mod tests {
                 .unwrap();
             assert_eq!(body_of(read).await, (whole, data), "size {size}");
         }
+    }
+
+    #[test]
+    fn alerts_leave_the_storage_path_out() {
+        let path = "imports/u-1/\"secret\" plans.json";
+        for error in [
+            format!("export not found at {path}"),
+            format!("invalid storage path {path:?}: it is empty"),
+        ] {
+            let text = without_storage_path(&error, path);
+            assert!(!text.contains("secret"), "{text}");
+            assert!(text.contains("<storage path>"), "{text}");
+        }
+        assert_eq!(without_storage_path("timed out", ""), "timed out");
     }
 
     #[test]

@@ -65,6 +65,14 @@ fn each_bad_value_gets_one_clear_error() {
             &[("FULLPASS_DB_CA_FILE", "/nonexistent/ca.pem")],
             &["ca.pem"],
         ),
+        (
+            &[("FULLPASS_STORAGE_PATH_TEMPLATE", "{bucket}/")],
+            &["FULLPASS_STORAGE_PATH_TEMPLATE", "{user_id}"],
+        ),
+        (
+            &[("FULLPASS_STORAGE_BUCKETS", " , ")],
+            &["FULLPASS_STORAGE_BUCKETS", "no bucket"],
+        ),
     ];
     for (env, needles) in cases {
         let (ok, stderr) = run_with(env);
@@ -131,4 +139,38 @@ fn config_prints_the_effective_settings_with_secrets_masked() {
         .find(|l| l.starts_with("FULLPASS_CONCURRENCY"))
         .unwrap();
     assert!(concurrency.ends_with(" 7"), "{concurrency}");
+}
+
+#[test]
+fn config_masks_the_alert_webhook_path() {
+    let out = Command::new(env!("CARGO_BIN_EXE_fullpass"))
+        .arg("config")
+        .env_clear()
+        .env("DATABASE_URL", "postgres://worker@db.example:5432/app")
+        .env(
+            "ALERT_WEBHOOK_URL",
+            "https://hooks.slack.com/services/T000/B000/Hook-Secret-99",
+        )
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !stdout.contains("Hook-Secret-99") && !stdout.contains("T000"),
+        "{stdout}"
+    );
+    let hook = stdout
+        .lines()
+        .find(|l| l.starts_with("ALERT_WEBHOOK_URL"))
+        .unwrap();
+    assert!(hook.ends_with(" https://hooks.slack.com/***"), "{hook}");
+    let template = stdout
+        .lines()
+        .find(|l| l.starts_with("FULLPASS_STORAGE_PATH_TEMPLATE"))
+        .unwrap();
+    assert!(template.ends_with(" {bucket}/{user_id}/"), "{template}");
 }

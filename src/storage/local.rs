@@ -20,11 +20,15 @@ impl LocalStorage {
         &self.root
     }
 
+    /// Opens `path` below the root without following any symbolic link and
+    /// without waiting on anything but a regular file (a FIFO would block).
     pub async fn open(&self, path: &StoragePath) -> Result<ExportStream, StorageError> {
-        let mut full = self.root.clone();
-        full.extend(path.segments());
         let io_error = |source: std::io::Error| {
-            if source.kind() == std::io::ErrorKind::NotFound {
+            // A file where a folder was expected: nothing is at that path.
+            if matches!(
+                source.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            ) {
                 StorageError::NotFound(path.to_string())
             } else {
                 StorageError::Io {
@@ -33,17 +37,20 @@ impl LocalStorage {
                 }
             }
         };
-        if let Some(bytes) = read_small_cached(&full) {
+        if let Some(bytes) = read_small_cached(&self.root, path.as_str()) {
             return Ok(ExportStream {
                 size: Some(bytes.len() as u64),
                 body: Box::pin(std::io::Cursor::new(bytes)),
             });
         }
         // One trip to the blocking pool: open, check, and read a small file whole.
-        let opened = tokio::task::spawn_blocking(move || -> std::io::Result<_> {
-            let mut file = std::fs::File::open(&full)?;
+        let root = self.root.clone();
+        let relative = path.as_str().to_owned();
+        let opened = tokio::task::spawn_blocking(move || -> Result<_, Refusal> {
+            let mut file = open_beneath(&root, &relative)?;
             let meta = file.metadata()?;
-            if !meta.is_file() || meta.len() > READ_AT_OPEN_BYTES {
+            check_file_type(&meta.file_type())?;
+            if meta.len() > READ_AT_OPEN_BYTES {
                 return Ok((meta, file, None));
             }
             let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
@@ -52,10 +59,17 @@ impl LocalStorage {
         })
         .await
         .map_err(|e| io_error(std::io::Error::other(e)))?;
-        let (meta, file, bytes) = opened.map_err(io_error)?;
-        if !meta.is_file() {
-            return Err(StorageError::NotFound(path.to_string()));
-        }
+        let (meta, file, bytes) = match opened {
+            Ok(opened) => opened,
+            Err(Refusal::Io(e)) => return Err(io_error(e)),
+            Err(Refusal::Directory) => return Err(StorageError::NotFound(path.to_string())),
+            Err(Refusal::Unsafe(reason)) => {
+                return Err(StorageError::Refused {
+                    path: path.to_string(),
+                    reason,
+                });
+            }
+        };
         let body: super::Body = match bytes {
             Some(bytes) => Box::pin(std::io::Cursor::new(bytes)),
             None => Box::pin(tokio::fs::File::from_std(file)),
@@ -67,24 +81,143 @@ impl LocalStorage {
     }
 }
 
+/// Why a local export was not opened.
+#[derive(Debug)]
+enum Refusal {
+    Io(std::io::Error),
+    /// A folder: reported as "not found", as before.
+    Directory,
+    /// Never read, whatever its content.
+    Unsafe(&'static str),
+}
+
+impl From<std::io::Error> for Refusal {
+    fn from(e: std::io::Error) -> Refusal {
+        Refusal::Io(e)
+    }
+}
+
+const SYMLINK: &str = "the path goes through a symbolic link, which the local store never follows";
+const OUTSIDE: &str = "the path leads outside the storage directory";
+/// What `open` says of a socket (or a device with no driver behind it).
+const NO_DEVICE: &str = "it is a socket or a device, not a regular file";
+
+/// Only regular files are exports: a FIFO, socket or device could block a
+/// read forever or never end.
+fn check_file_type(file_type: &std::fs::FileType) -> Result<(), Refusal> {
+    use std::os::unix::fs::FileTypeExt;
+    if file_type.is_file() {
+        Ok(())
+    } else if file_type.is_dir() {
+        Err(Refusal::Directory)
+    } else if file_type.is_fifo() {
+        Err(Refusal::Unsafe(
+            "it is a FIFO (named pipe), not a regular file",
+        ))
+    } else if file_type.is_socket() {
+        Err(Refusal::Unsafe("it is a socket, not a regular file"))
+    } else if file_type.is_char_device() || file_type.is_block_device() {
+        Err(Refusal::Unsafe("it is a device, not a regular file"))
+    } else {
+        Err(Refusal::Unsafe("it is not a regular file"))
+    }
+}
+
+/// Flags of every open: never wait on a FIFO's writer, never take a terminal.
+/// (`O_NONBLOCK` changes nothing for the regular files that are then read.)
+#[cfg(target_os = "linux")]
+fn read_flags() -> rustix::fs::OFlags {
+    use rustix::fs::OFlags;
+    OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC
+}
+
+/// Opens `relative` below `root` with `openat2`: `RESOLVE_BENEATH` and
+/// `RESOLVE_NO_SYMLINKS` make the kernel refuse any way out of the root and any
+/// symbolic link, atomically (no window between a check and the open).
+#[cfg(target_os = "linux")]
+fn open_beneath(root: &Path, relative: &str) -> Result<std::fs::File, Refusal> {
+    use rustix::fs::{CWD, Mode, OFlags, ResolveFlags, openat2};
+    let root_fd = openat2(
+        CWD,
+        root,
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+        ResolveFlags::empty(),
+    )
+    .map_err(|e| Refusal::Io(e.into()))?;
+    match openat2(
+        &root_fd,
+        relative,
+        read_flags(),
+        Mode::empty(),
+        ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS,
+    ) {
+        Ok(fd) => Ok(std::fs::File::from(fd)),
+        Err(rustix::io::Errno::LOOP) => Err(Refusal::Unsafe(SYMLINK)),
+        Err(rustix::io::Errno::XDEV) => Err(Refusal::Unsafe(OUTSIDE)),
+        Err(rustix::io::Errno::NXIO) => Err(Refusal::Unsafe(NO_DEVICE)),
+        // Kernels before 5.6 have no openat2.
+        Err(rustix::io::Errno::NOSYS) => open_checking_each_folder(root, relative),
+        Err(e) => Err(Refusal::Io(e.into())),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn open_beneath(root: &Path, relative: &str) -> Result<std::fs::File, Refusal> {
+    open_checking_each_folder(root, relative)
+}
+
+/// Without `openat2`: refuses a symbolic link at any step (`symlink_metadata`),
+/// and opens the last with `O_NOFOLLOW`. A folder swapped for a link between
+/// the check and the open is not caught: `openat2` has no such window.
+fn open_checking_each_folder(root: &Path, relative: &str) -> Result<std::fs::File, Refusal> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut full = root.to_path_buf();
+    for segment in relative.split('/') {
+        full.push(segment);
+        if std::fs::symlink_metadata(&full)?.file_type().is_symlink() {
+            return Err(Refusal::Unsafe(SYMLINK));
+        }
+    }
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_NOFOLLOW)
+        .open(&full)
+        .map_err(|e| match e.raw_os_error() {
+            Some(libc::ELOOP) => Refusal::Unsafe(SYMLINK),
+            Some(libc::ENXIO) => Refusal::Unsafe(NO_DEVICE),
+            _ => Refusal::Io(e),
+        })?;
+    Ok(file)
+}
+
 /// Reads a small file on the calling (async) thread, but only when the kernel
 /// can do it without waiting: the path is in its lookup cache (`openat2` with
-/// `RESOLVE_CACHED`) and the bytes are in the page cache (`preadv2` with
+/// `RESOLVE_CACHED`, and the same refusal of links and escapes as
+/// [`open_beneath`]) and the bytes are in the page cache (`preadv2` with
 /// `RWF_NOWAIT`). `None` when it would have to wait, when the file is not a
 /// small regular file, on any error, or where the system cannot tell: the file
-/// is then read on a blocking thread, which also reports any error. For a
+/// is then opened on a blocking thread, which also reports any error. For a
 /// backlog of small exports this saves a round trip through the blocking pool
 /// per job, which costs more CPU than reading the file.
 #[cfg(target_os = "linux")]
-fn read_small_cached(path: &Path) -> Option<Vec<u8>> {
+fn read_small_cached(root: &Path, relative: &str) -> Option<Vec<u8>> {
     use rustix::fs::{CWD, FileType, Mode, OFlags, ResolveFlags, fstat, openat2};
     use rustix::io::{ReadWriteFlags, preadv2};
-    let fd = openat2(
+    let root_fd = openat2(
         CWD,
-        path,
-        OFlags::RDONLY | OFlags::CLOEXEC,
+        root,
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
         Mode::empty(),
         ResolveFlags::CACHED,
+    )
+    .ok()?;
+    let fd = openat2(
+        &root_fd,
+        relative,
+        read_flags(),
+        Mode::empty(),
+        ResolveFlags::CACHED | ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS,
     )
     .ok()?;
     let stat = fstat(&fd).ok()?;
@@ -110,7 +243,7 @@ fn read_small_cached(path: &Path) -> Option<Vec<u8>> {
 }
 
 #[cfg(not(target_os = "linux"))]
-fn read_small_cached(_path: &Path) -> Option<Vec<u8>> {
+fn read_small_cached(_root: &Path, _relative: &str) -> Option<Vec<u8>> {
     None
 }
 
@@ -139,9 +272,9 @@ mod tests {
         // Larger files, folders and missing files are never read on this thread.
         let small = dir.path().join("b/small");
         std::fs::write(&small, vec![7u8; limit + 1]).unwrap();
-        assert_eq!(read_small_cached(&small), None);
-        assert_eq!(read_small_cached(dir.path()), None);
-        assert_eq!(read_small_cached(&dir.path().join("b/missing")), None);
+        assert_eq!(read_small_cached(dir.path(), "b/small"), None);
+        assert_eq!(read_small_cached(dir.path(), "b"), None);
+        assert_eq!(read_small_cached(dir.path(), "b/missing"), None);
         let missing = StoragePath::parse("b/missing").unwrap();
         assert!(matches!(
             storage.open(&missing).await,
@@ -153,6 +286,37 @@ mod tests {
             storage.open(&folder).await,
             Err(StorageError::NotFound(_))
         ));
+    }
+
+    /// Where `openat2` is missing: links are refused folder by folder, and a
+    /// FIFO is opened without waiting for a writer, then refused.
+    #[test]
+    fn without_openat2_links_and_fifos_are_refused_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret"), b"[]").unwrap();
+        std::fs::create_dir(dir.path().join("b")).unwrap();
+        std::fs::write(dir.path().join("b/e"), b"[]").unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret"), dir.path().join("b/file"))
+            .unwrap();
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("b/dir")).unwrap();
+        let status = std::process::Command::new("mkfifo")
+            .arg(dir.path().join("b/pipe"))
+            .status()
+            .unwrap();
+        assert!(status.success());
+        for (path, expected) in [("b/file", SYMLINK), ("b/dir/secret", SYMLINK)] {
+            match open_checking_each_folder(dir.path(), path) {
+                Err(Refusal::Unsafe(reason)) => assert_eq!(reason, expected, "{path}"),
+                _ => panic!("{path} was opened"),
+            }
+        }
+        let pipe = open_checking_each_folder(dir.path(), "b/pipe").unwrap();
+        assert!(matches!(
+            check_file_type(&pipe.metadata().unwrap().file_type()),
+            Err(Refusal::Unsafe(_))
+        ));
+        assert!(open_checking_each_folder(dir.path(), "b/e").is_ok());
     }
 
     /// A small file just written (so in the page cache) opens while the only

@@ -3,10 +3,14 @@
 
 mod local;
 mod path;
+mod rule;
+mod scrub;
 mod supabase;
 
 pub use local::LocalStorage;
 pub use path::StoragePath;
+pub use rule::{PathRule, PathRuleError, Segment as PathRuleSegment};
+pub use scrub::scrub_secrets;
 pub use supabase::SupabaseStorage;
 
 use std::pin::Pin;
@@ -26,6 +30,14 @@ pub type Body = Pin<Box<dyn AsyncRead + Send>>;
 pub enum StorageError {
     #[error("invalid storage path {path:?}: {reason}")]
     InvalidPath { path: String, reason: &'static str },
+    #[error("storage path {path:?} is not allowed: it must lie under {rule} ({setting})")]
+    NotAllowed {
+        path: String,
+        rule: String,
+        setting: &'static str,
+    },
+    #[error("refused to read {path}: {reason}")]
+    Refused { path: String, reason: &'static str },
     #[error("export not found at {0}")]
     NotFound(String),
     #[error("storage refused access to {path}: HTTP {status}: {message}")]
@@ -55,6 +67,8 @@ impl StorageError {
     pub fn is_transient(&self) -> bool {
         match self {
             StorageError::InvalidPath { .. }
+            | StorageError::NotAllowed { .. }
+            | StorageError::Refused { .. }
             | StorageError::NotFound(_)
             | StorageError::Denied { .. } => false,
             StorageError::Http { status, .. } => *status >= 500 || *status == 429 || *status == 408,
@@ -63,6 +77,37 @@ impl StorageError {
                 source.kind(),
                 std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied
             ),
+        }
+    }
+
+    /// The same error with `key`, and anything that looks like a bearer token
+    /// or a JWT, masked in its text: a server may echo request headers.
+    pub fn scrubbed(self, key: &str) -> StorageError {
+        let clean = |text: String| scrub_secrets(&text, key);
+        match self {
+            StorageError::Denied {
+                path,
+                status,
+                message,
+            } => StorageError::Denied {
+                path,
+                status,
+                message: clean(message),
+            },
+            StorageError::Http {
+                path,
+                status,
+                message,
+            } => StorageError::Http {
+                path,
+                status,
+                message: clean(message),
+            },
+            StorageError::Network { path, message } => StorageError::Network {
+                path,
+                message: clean(message),
+            },
+            other => other,
         }
     }
 }

@@ -2,6 +2,10 @@ use super::{ExportStream, StorageError, StoragePath};
 use futures_util::TryStreamExt;
 use std::time::Duration;
 
+/// Most of an error answer's body that is read: Supabase's are small JSON
+/// documents, and a server sending more must not grow the daemon's memory.
+const ERROR_BODY_BYTES: usize = 64 << 10;
+
 /// Characters left as they are in a path segment; everything else is percent-encoded.
 fn is_unreserved(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
@@ -23,6 +27,7 @@ pub struct SupabaseStorage {
     base_url: String,
     key: String,
     client: reqwest::Client,
+    read_timeout: Duration,
 }
 
 impl std::fmt::Debug for SupabaseStorage {
@@ -43,7 +48,10 @@ impl SupabaseStorage {
         connect_timeout: Duration,
         read_timeout: Duration,
     ) -> Result<SupabaseStorage, reqwest::Error> {
+        // Redirects are never followed: the key travels in headers that would
+        // go along to wherever the redirect points.
         let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(connect_timeout)
             .read_timeout(read_timeout)
             .user_agent(concat!("fullpass/", env!("CARGO_PKG_VERSION")))
@@ -52,6 +60,7 @@ impl SupabaseStorage {
             base_url: base_url.trim_end_matches('/').to_owned(),
             key: key.to_owned(),
             client,
+            read_timeout,
         })
     }
 
@@ -69,6 +78,10 @@ impl SupabaseStorage {
     }
 
     pub async fn open(&self, path: &StoragePath) -> Result<ExportStream, StorageError> {
+        self.request(path).await.map_err(|e| e.scrubbed(&self.key))
+    }
+
+    async fn request(&self, path: &StoragePath) -> Result<ExportStream, StorageError> {
         let network = |e: reqwest::Error| StorageError::Network {
             path: path.to_string(),
             message: crate::net::describe_http_error(&e),
@@ -82,9 +95,17 @@ impl SupabaseStorage {
             .await
             .map_err(network)?;
         let status = response.status().as_u16();
+        if response.status().is_redirection() {
+            return Err(StorageError::Http {
+                path: path.to_string(),
+                status,
+                message: "storage answered with a redirect, which is not followed \
+                          (the service key is only ever sent to SUPABASE_URL)"
+                    .to_owned(),
+            });
+        }
         if !response.status().is_success() {
-            // Error bodies are small JSON documents; cap what we read anyway.
-            let body = response.text().await.unwrap_or_default();
+            let body = read_error_body(response, self.read_timeout).await;
             return Err(classify_error(path, status, &body));
         }
         let size = response.content_length();
@@ -96,6 +117,26 @@ impl SupabaseStorage {
             body: Box::pin(tokio_util::io::StreamReader::new(stream)),
         })
     }
+}
+
+/// The start of an error answer's body: at most [`ERROR_BODY_BYTES`], read for
+/// at most `limit` in all, whatever the server keeps sending.
+async fn read_error_body(mut response: reqwest::Response, limit: Duration) -> String {
+    let mut body = Vec::new();
+    let read = async {
+        while body.len() < ERROR_BODY_BYTES {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    let room = ERROR_BODY_BYTES - body.len();
+                    body.extend_from_slice(chunk.get(..room).unwrap_or(&chunk));
+                }
+                Ok(None) | Err(_) => break,
+            }
+        }
+    };
+    // Whatever arrived in time is enough to explain the error.
+    let _ = tokio::time::timeout(limit, read).await;
+    String::from_utf8_lossy(&body).into_owned()
 }
 
 /// Supabase answers a missing object with HTTP 400 and `"statusCode":"404"` in the body.

@@ -19,10 +19,13 @@ pub const FAST: &[(&str, &str)] = &[
     ("FULLPASS_RETRY_MAX", "500ms"),
     ("FULLPASS_SHUTDOWN_GRACE", "10s"),
     ("FULLPASS_CONCURRENCY", "4"),
+    // Most tests name arbitrary paths; the rule has tests of its own (tests/storage.rs).
+    ("FULLPASS_STORAGE_PATH_TEMPLATE", "off"),
 ];
 
 impl DaemonProcess {
-    /// Starts `fullpass run` with [`FAST`] settings, then `extra` (which may override them).
+    /// Starts `fullpass run` with [`FAST`] settings, then `extra` (which may override
+    /// them; an empty value removes the variable, leaving the daemon's default).
     pub fn spawn(db_url: &str, storage_dir: &Path, extra: &[(&str, &str)]) -> DaemonProcess {
         let dir = tempfile::tempdir().expect("log dir");
         let log = dir.path().join("daemon.log");
@@ -38,7 +41,11 @@ impl DaemonProcess {
             .stdout(Stdio::null())
             .stderr(file);
         for (k, v) in FAST.iter().chain(extra) {
-            cmd.env(k, v);
+            if v.is_empty() {
+                cmd.env_remove(k);
+            } else {
+                cmd.env(k, v);
+            }
         }
         let child = cmd.spawn().expect("spawn fullpass");
         DaemonProcess {

@@ -21,6 +21,13 @@ pub enum Behaviour {
     Trickle { chunk: usize, every: Duration },
     /// Never answer.
     Hang,
+    /// Answer with this status and a body that never ends.
+    EndlessError(u16),
+    /// Answer `302 Found` pointing at this URL.
+    Redirect(String),
+    /// Answer with this status and a message that repeats the request's
+    /// `Authorization` and `apikey` headers, as a careless proxy might.
+    EchoHeaders(u16),
 }
 
 #[derive(Default)]
@@ -31,6 +38,8 @@ struct Inner {
     /// Used when a path has no script.
     default: Option<Behaviour>,
     requests: HashMap<String, usize>,
+    /// Every header value of every request, in order.
+    header_values: Vec<String>,
 }
 
 #[derive(Clone)]
@@ -78,6 +87,16 @@ impl StorageServer {
         self.inner.lock().unwrap().default = Some(behaviour);
     }
 
+    /// Every header value this server was sent.
+    pub fn header_values(&self) -> Vec<String> {
+        self.inner.lock().unwrap().header_values.clone()
+    }
+
+    /// Requests to any path.
+    pub fn total_requests(&self) -> usize {
+        self.inner.lock().unwrap().requests.values().sum()
+    }
+
     pub fn requests(&self, path: &str) -> usize {
         self.inner
             .lock()
@@ -109,6 +128,10 @@ async fn get_object(
     let (behaviour, object) = {
         let mut inner = inner.lock().unwrap();
         *inner.requests.entry(path.clone()).or_default() += 1;
+        let values = headers
+            .values()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        inner.header_values.extend(values);
         let scripted = inner.scripts.get_mut(&path).and_then(|s| s.pop_front());
         let behaviour = scripted
             .or_else(|| inner.default.clone())
@@ -126,6 +149,43 @@ async fn get_object(
         Behaviour::Hang => {
             tokio::time::sleep(Duration::from_secs(3600)).await;
             StatusCode::GATEWAY_TIMEOUT.into_response()
+        }
+        Behaviour::EndlessError(code) => {
+            let chunk = bytes::Bytes::from(vec![b'x'; 16 << 10]);
+            let stream = futures_util::stream::unfold(chunk, |chunk| async move {
+                // Slow enough that a client reading it all only grows, never finishes.
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                Some((Ok::<_, std::io::Error>(chunk.clone()), chunk))
+            });
+            Response::builder()
+                .status(code)
+                .body(Body::from_stream(stream))
+                .unwrap()
+        }
+        Behaviour::Redirect(to) => Response::builder()
+            .status(StatusCode::FOUND)
+            .header("location", to)
+            .body(Body::empty())
+            .unwrap(),
+        Behaviour::EchoHeaders(code) => {
+            let header = |name: &str| {
+                headers
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            let message = format!(
+                "rejected request with authorization: {} and apikey: {}",
+                header("authorization"),
+                header("apikey")
+            );
+            (
+                StatusCode::from_u16(code).unwrap(),
+                serde_json::json!({ "statusCode": code.to_string(), "error": "echo", "message": message })
+                    .to_string(),
+            )
+                .into_response()
         }
         Behaviour::Status(code) => (
             StatusCode::from_u16(code).unwrap(),
