@@ -16,6 +16,7 @@ mod feed;
 mod model;
 mod raw;
 mod seen;
+mod sniff;
 mod split;
 mod text;
 
