@@ -24,6 +24,34 @@ const QUEUED_CONVERSATIONS: usize = 64;
 /// on one thread: for them, extra threads cost more than they save.
 pub const IN_MEMORY_EXPORT_BYTES: u64 = 64 << 10;
 
+/// An export with nothing to learn from: not one message written by the user
+/// (an empty list, or conversations holding only the assistant's side) and no
+/// fact found elsewhere (custom instructions). Its memory would be empty, so it
+/// is refused rather than written over a good one.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error(
+    "the export holds no conversations with a message from the user ({conversations} conversations read)"
+)]
+pub struct NoUserMessages {
+    pub conversations: u64,
+}
+
+/// Whether a pass's export held anything to remember, whichever extractor
+/// read it: the daemon and `fullpass process` both refuse the export otherwise.
+/// An export with user messages but no fact in them is no error: its memory
+/// is rightly empty.
+pub fn require_something_to_remember(
+    stats: &ExportStats,
+    facts: &[Fact],
+) -> Result<(), NoUserMessages> {
+    if stats.user_messages == 0 && facts.is_empty() {
+        return Err(NoUserMessages {
+            conversations: stats.conversations,
+        });
+    }
+    Ok(())
+}
+
 /// What a pass produced.
 #[derive(Debug)]
 pub struct PassOutput {

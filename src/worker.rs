@@ -66,6 +66,8 @@ enum JobError {
     TimedOut(Duration),
     #[error("processing stopped unexpectedly: {0}")]
     Crashed(String),
+    #[error("{0}; the previous memory was kept")]
+    NoUserMessages(#[from] pass::NoUserMessages),
 }
 
 impl JobError {
@@ -75,7 +77,7 @@ impl JobError {
             JobError::Ingest(e) => e.is_transient(),
             JobError::Llm(e) => e.is_transient(),
             JobError::TimedOut(_) => true,
-            JobError::TooLarge { .. } | JobError::Crashed(_) => false,
+            JobError::TooLarge { .. } | JobError::Crashed(_) | JobError::NoUserMessages(_) => false,
         }
     }
 
@@ -220,7 +222,11 @@ pub async fn run_job<Slot: Send>(
     drop(slot);
 
     let result = match result {
-        Some(Ok(output)) => Ok(output),
+        // Checked here, after either extractor: an empty memory never
+        // replaces the row's current one.
+        Some(Ok(output)) => pass::require_something_to_remember(&output.stats, &output.facts)
+            .map(|()| output)
+            .map_err(JobError::from),
         Some(Err(JobError::Llm(LlmError::Ingest(IngestError::Cancelled)))) if lost => {
             return JobOutcome::LostClaim;
         }
