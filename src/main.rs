@@ -465,6 +465,8 @@ async fn process_file(
             serde_json::to_string(&snapshot).map_err(|e| e.to_string())?
         );
         let output = result.map_err(|e| format!("{name}: {e}"))?;
+        fullpass::pass::require_something_to_remember(&output.stats, &output.facts)
+            .map_err(|e| format!("{name}: {e}"))?;
         print_memory(&output.facts, json)?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -484,6 +486,8 @@ async fn process_file(
     .await
     .map_err(|e| format!("processing stopped: {e}"))?
     .map_err(|e| format!("{name}: {e}"))?;
+    fullpass::pass::require_something_to_remember(&output.stats, &output.facts)
+        .map_err(|e| format!("{name}: {e}"))?;
     print_memory(&output.facts, json)?;
     Ok(ExitCode::SUCCESS)
 }

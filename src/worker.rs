@@ -68,6 +68,8 @@ enum JobError {
     TimedOut(Duration),
     #[error("processing stopped unexpectedly: {0}")]
     Crashed(String),
+    #[error("{0}; the previous memory was kept")]
+    NoUserMessages(#[from] pass::NoUserMessages),
 }
 
 impl JobError {
@@ -77,7 +79,7 @@ impl JobError {
             JobError::Ingest(e) => e.is_transient(),
             JobError::Llm(e) => e.is_transient(),
             JobError::TimedOut(_) => true,
-            JobError::TooLarge { .. } | JobError::Crashed(_) => false,
+            JobError::TooLarge { .. } | JobError::Crashed(_) | JobError::NoUserMessages(_) => false,
         }
     }
 
@@ -233,7 +235,11 @@ pub async fn run_job<Slot: Send>(
     let job_conn: Option<&tokio_postgres::Client> = conn.as_deref().map(|c| &**c);
 
     let result = match result {
-        Some(Ok(output)) => Ok(output),
+        // Checked here, after either extractor: an empty memory never
+        // replaces the row's current one.
+        Some(Ok(output)) => pass::require_something_to_remember(&output.stats, &output.facts)
+            .map(|()| output)
+            .map_err(JobError::from),
         Some(Err(JobError::Llm(LlmError::Ingest(IngestError::Cancelled)))) if lost => {
             return JobOutcome::LostClaim;
         }

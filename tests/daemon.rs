@@ -122,6 +122,66 @@ async fn bad_exports_fail_with_a_clear_error_and_the_next_job_still_succeeds() {
 }
 
 #[tokio::test]
+async fn an_export_without_user_messages_fails_and_keeps_the_previous_memory() {
+    let db = migrated().await;
+    let storage = tempfile::tempdir().unwrap();
+    put_export(
+        storage.path(),
+        "e/good.json.gz",
+        &gzip(&conversations_json(&sample_export())),
+    );
+    put_export(storage.path(), "e/empty.json", b"[]");
+    // A conversation where only the assistant speaks.
+    put_export(
+        storage.path(),
+        "e/assistant-only.json",
+        br#"[{"title":"Silent","create_time":1709294400,"current_node":"a","mapping":{
+            "a":{"id":"a","parent":null,"children":[],"message":{"id":"a",
+            "author":{"role":"assistant"},"create_time":1709294400,
+            "content":{"content_type":"text","parts":["Hello! How can I help?"]}}}}}]"#,
+    );
+    let c = db.client().await;
+    let _daemon = DaemonProcess::spawn(&db.url, storage.path(), &[]);
+
+    let id = insert_profile(&c, Some("e/good.json.gz"), Some("pending")).await;
+    let before = wait_for_status(&c, id, &["complete", "failed"], WAIT).await;
+    assert_eq!(before.status.as_deref(), Some("complete"), "{before:?}");
+    assert_sample_memory(before.memory_md.as_deref().unwrap_or_default());
+
+    for (path, conversations) in [("e/empty.json", 0), ("e/assistant-only.json", 1)] {
+        c.execute(
+            "update user_profiles set storage_path = $2, full_pass_status = 'pending'
+              where user_id = $1",
+            &[&id, &path],
+        )
+        .await
+        .unwrap();
+        let r = wait_for_status(&c, id, &["failed"], WAIT).await;
+        assert_eq!(
+            r.error.as_deref(),
+            Some(
+                format!(
+                    "the export holds no conversations with a message from the user \
+                     ({conversations} conversations read); the previous memory was kept"
+                )
+                .as_str()
+            ),
+            "{path}"
+        );
+        assert_eq!(r.attempts, 1, "a permanent error: {r:?}");
+        assert_eq!(r.memory_md, before.memory_md, "{path}: memory_md was kept");
+        assert_eq!(
+            r.memory_facts, before.memory_facts,
+            "{path}: memory_facts was kept"
+        );
+    }
+
+    let next = insert_profile(&c, Some("e/good.json.gz"), Some("pending")).await;
+    let r = wait_for_status(&c, next, &["complete", "failed"], WAIT).await;
+    assert_eq!(r.status.as_deref(), Some("complete"), "{r:?}");
+}
+
+#[tokio::test]
 async fn the_missing_object_error_names_the_path() {
     let db = migrated().await;
     let storage = tempfile::tempdir().unwrap();

@@ -41,6 +41,24 @@ fn process_rejects_a_bad_export_with_one_line_on_stderr() {
 }
 
 #[test]
+fn process_refuses_an_export_without_user_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("empty.json");
+    std::fs::write(&file, b"[]").unwrap();
+    let out = fullpass(&["process", path(&file)]);
+    assert!(!out.status.success(), "{out:?}");
+    assert!(out.stdout.is_empty(), "no memory printed: {out:?}");
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        format!(
+            "fullpass: {}: the export holds no conversations with a message from the user \
+             (0 conversations read)\n",
+            file.display()
+        )
+    );
+}
+
+#[test]
 fn generated_export_inspected_through_the_binary() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("claude.zip");

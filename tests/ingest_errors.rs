@@ -46,6 +46,122 @@ fn not_json_at_all() {
     );
 }
 
+/// A tar archive holding one file, as `tar` writes it (header, data, padding).
+fn tar(name: &str, contents: &[u8]) -> Vec<u8> {
+    let mut header = [0u8; 512];
+    header[..name.len()].copy_from_slice(name.as_bytes());
+    header[100..107].copy_from_slice(b"0000644");
+    header[124..135].copy_from_slice(format!("{:011o}", contents.len()).as_bytes());
+    header[156] = b'0';
+    header[257..263].copy_from_slice(b"ustar\0");
+    header[263..265].copy_from_slice(b"00");
+    header[148..156].copy_from_slice(b"        ");
+    let sum: u32 = header.iter().map(|&b| u32::from(b)).sum();
+    header[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
+    let mut archive = header.to_vec();
+    archive.extend_from_slice(contents);
+    archive.resize(archive.len().div_ceil(512) * 512 + 1024, 0);
+    archive
+}
+
+fn utf16(text: &[u8], big_endian: bool, byte_order_mark: bool) -> Vec<u8> {
+    let text = std::str::from_utf8(text).unwrap();
+    let units = byte_order_mark
+        .then_some(0xFEFF_u16)
+        .into_iter()
+        .chain(text.encode_utf16());
+    if big_endian {
+        units.flat_map(u16::to_be_bytes).collect()
+    } else {
+        units.flat_map(u16::to_le_bytes).collect()
+    }
+}
+
+#[test]
+fn utf16_exports_are_named_as_such() {
+    let json = fixture("chatgpt-quirks.json");
+    let advice = "not UTF-8; fullpass reads UTF-8 JSON: upload the conversations.json of the \
+                  export unchanged, or save it as UTF-8";
+    for (big_endian, bom, what) in [
+        (false, true, "little-endian, byte-order mark FF FE"),
+        (true, true, "big-endian, byte-order mark FE FF"),
+        (
+            false,
+            false,
+            "little-endian, a NUL byte between the characters",
+        ),
+        (true, false, "big-endian, a NUL byte between the characters"),
+    ] {
+        let text = utf16(&json, big_endian, bom);
+        assert_eq!(
+            message(&text),
+            format!("the export is UTF-16 text ({what}), {advice}")
+        );
+        assert_eq!(
+            message(&gzip(&text)),
+            format!("the export's gzip holds UTF-16 text ({what}), {advice}")
+        );
+        assert_eq!(
+            message(&zip(&[("conversations.json", &text)])),
+            format!("conversations.json in the zip archive is UTF-16 text ({what}), {advice}")
+        );
+    }
+    // A tiny one too: "[]" in UTF-16 is four bytes.
+    assert_eq!(
+        message(&utf16(b"[]", false, false)),
+        format!(
+            "the export is UTF-16 text (little-endian, a NUL byte between the characters), {advice}"
+        )
+    );
+}
+
+#[test]
+fn a_utf8_byte_order_mark_is_accepted() {
+    let json = fixture("chatgpt-quirks.json");
+    let (expected, _) = read(&json).unwrap();
+    let mut marked = vec![0xEF, 0xBB, 0xBF];
+    marked.extend_from_slice(&json);
+    for input in [
+        marked.clone(),
+        gzip(&marked),
+        zip(&[("conversations.json", &marked)]),
+    ] {
+        let (conversations, _) = read(&input).unwrap();
+        assert_eq!(conversations, expected);
+    }
+}
+
+#[test]
+fn archives_and_double_compression_inside_the_export_are_named() {
+    let json = fixture("chatgpt-quirks.json");
+    let instead = "upload conversations.json, its .gz, or the export's original ZIP";
+    let tarball = tar("conversations.json", &json);
+    assert_eq!(
+        message(&gzip(&tarball)),
+        format!("the export is a tar archive inside gzip; {instead}")
+    );
+    assert_eq!(
+        message(&tarball),
+        format!("the export is a tar archive; {instead}")
+    );
+    assert_eq!(
+        message(&gzip(&gzip(&json))),
+        format!("the export is gzip inside gzip (compressed twice); {instead}")
+    );
+    assert_eq!(
+        message(&gzip(&zip(&[("conversations.json", &json)]))),
+        format!("the export is a zip archive inside gzip; {instead}")
+    );
+    assert_eq!(
+        message(&zip(&[("conversations.json", &gzip(&json))])),
+        format!("conversations.json in the zip archive is gzip-compressed; {instead}")
+    );
+    assert_eq!(
+        message(&zip(&[("conversations.json", &tarball)])),
+        format!("conversations.json in the zip archive is a tar archive; {instead}")
+    );
+}
+
 #[test]
 fn truncated_json() {
     assert_eq!(

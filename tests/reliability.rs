@@ -587,9 +587,13 @@ async fn rows_claimed_ahead_are_given_back_when_no_slot_frees_up() {
     );
     a.wait_for_log("fullpass is running", WAIT).await;
     // A short job first: after it, a daemon with a backlog claims ahead.
-    server.put("imports/warm.json", b"[]".to_vec());
-    let warm = insert_profile(&c, Some("imports/warm.json"), Some("pending")).await;
-    wait_for_status(&c, warm, &["complete"], WAIT).await;
+    // (Twice: the first job also pays for the extractor's one-time set-up.)
+    let hello = TestConversation::new("Warm", "2024-01-01", &[("Hi", "Hello")]);
+    server.put("imports/warm.json", conversations_json(&[hello]));
+    for _ in 0..2 {
+        let warm = insert_profile(&c, Some("imports/warm.json"), Some("pending")).await;
+        wait_for_status(&c, warm, &["complete"], WAIT).await;
+    }
 
     let paths = [
         "imports/slow-1.json",

@@ -4,6 +4,7 @@
 //! overlaps parsing; see [`super::feed`].
 
 use super::feed::{BLOCK_BYTES, Chunk, Hangup, Pipe};
+use super::sniff::{self, Layer};
 use super::{IngestError, Limits};
 use std::cell::Cell;
 use std::io::{self, BufReader, Cursor, Read, Seek, SeekFrom, Write};
@@ -156,7 +157,7 @@ fn produce_from<R: Read>(
             pipe.send(Chunk::Document(SINGLE_DOCUMENT.to_owned()))?;
             let mut total = 0;
             let mut replay = replay;
-            pump(&mut replay, pipe, &mut total, limits, |e| {
+            pump(&mut replay, Layer::Plain, pipe, &mut total, limits, |e| {
                 input_error(failure, e, limits)
             })
         }
@@ -180,6 +181,7 @@ fn gunzip<R: Read>(
     let mut decoder =
         flate2::bufread::MultiGzDecoder::new(BufReader::with_capacity(read_ahead, replay));
     let mut total = 0;
+    let mut first = true;
     loop {
         let mut block = pipe.empty_block();
         let filled = match fill_block(&mut decoder, &mut block) {
@@ -201,6 +203,9 @@ fn gunzip<R: Read>(
         };
         if filled == 0 {
             return Ok(());
+        }
+        if std::mem::take(&mut first) {
+            sniff::check(&block, Layer::Gzip)?;
         }
         send_block(block, pipe, &mut total, limits)?;
     }
@@ -266,9 +271,14 @@ fn unzip<R: Read>(
         let mut entry = archive
             .by_name(&name)
             .map_err(|e| IngestError::Zip(format!("{name}: {e}")))?;
-        pump(&mut entry, pipe, &mut total, limits, |e| {
-            IngestError::Zip(format!("{name}: {e}"))
-        })?;
+        pump(
+            &mut entry,
+            Layer::ZipEntry(&name),
+            pipe,
+            &mut total,
+            limits,
+            |e| IngestError::Zip(format!("{name}: {e}")),
+        )?;
     }
     Ok(())
 }
@@ -301,19 +311,25 @@ fn conversation_entries<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String>
     shards.into_iter().map(|(_, name)| name).collect()
 }
 
-/// Copies `reader` to the pipe in blocks, enforcing the decompressed-size limit.
+/// Copies `reader` to the pipe in blocks, enforcing the decompressed-size
+/// limit; first checks that the document is no recognisable non-JSON file.
 fn pump(
     reader: &mut dyn Read,
+    layer: Layer<'_>,
     pipe: &Pipe,
     total: &mut u64,
     limits: &Limits,
     on_error: impl Fn(io::Error) -> IngestError,
 ) -> Result<(), Stop> {
+    let mut first = true;
     loop {
         let mut block = pipe.empty_block();
         let filled = fill_block(reader, &mut block).map_err(&on_error)?;
         if filled == 0 {
             return Ok(());
+        }
+        if std::mem::take(&mut first) {
+            sniff::check(&block, layer)?;
         }
         send_block(block, pipe, total, limits)?;
     }

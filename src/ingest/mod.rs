@@ -9,6 +9,7 @@
 //! neither runs far ahead of the other. A small export already in memory is
 //! read on one thread instead ([`read_export_in_memory`]).
 
+mod budget;
 mod chatgpt;
 mod claude;
 mod container;
@@ -16,9 +17,11 @@ mod feed;
 mod model;
 mod raw;
 mod seen;
+mod sniff;
 mod split;
 mod text;
 
+pub use budget::{Budget, Reservation};
 pub use model::{
     Conversation, CustomInstructions, MemoryWrite, Message, PASTED_END, PASTED_START, Role,
 };
@@ -90,6 +93,18 @@ pub struct Cancelled;
 pub trait Sink {
     /// One conversation, in file order. `Err(Cancelled)` stops the read.
     fn conversation(&mut self, conversation: Conversation) -> Result<(), Cancelled>;
+    /// [`Sink::conversation`] with the budget the conversation holds (see
+    /// [`Budget`]): a sink that keeps it past the call keeps the reservation
+    /// until it is done with it.
+    fn held_conversation(
+        &mut self,
+        conversation: Conversation,
+        held: Reservation,
+    ) -> Result<(), Cancelled> {
+        let taken = self.conversation(conversation);
+        drop(held);
+        taken
+    }
     /// Called every so often (at least every few MB of input) while reading.
     fn progress(&mut self, _progress: &Progress) -> Result<(), Cancelled> {
         Ok(())
@@ -160,6 +175,18 @@ pub fn read_export<R: Read + Send>(
     limits: &Limits,
     sink: &mut dyn Sink,
 ) -> Result<ExportStats, IngestError> {
+    read_export_within(input, limits, None, sink)
+}
+
+/// [`read_export`] with the conversations in flight bounded by `budget`:
+/// each one reaches the sink holding its share, which the sink gives back
+/// once done with it (see [`Budget`]).
+pub fn read_export_within<R: Read + Send>(
+    input: R,
+    limits: &Limits,
+    budget: Option<Arc<Budget>>,
+    sink: &mut dyn Sink,
+) -> Result<ExportStats, IngestError> {
     let input_bytes = Arc::new(AtomicU64::new(0));
     let (pipe, feed) = feed::pipe(Arc::clone(&input_bytes));
     let producer_limits = *limits;
@@ -172,7 +199,7 @@ pub fn read_export<R: Read + Send>(
             })
             .map_err(IngestError::Thread)?;
         let mut feed = feed;
-        let parsed = parse(&mut feed, limits, sink);
+        let parsed = parse(&mut feed, limits, budget, sink);
         // The producer may be blocked on a full channel after an early stop:
         // dropping its receiver releases it, so that the scope can join it.
         drop(feed);
@@ -225,7 +252,7 @@ pub fn read_small_export(
     if overflowed.load(Ordering::Relaxed) {
         return Ok(None);
     }
-    let mut stats = parse(&mut feed, limits, sink)?;
+    let mut stats = parse(&mut feed, limits, None, sink)?;
     stats.compressed_bytes = input_bytes.load(Ordering::Relaxed);
     Ok(Some(stats))
 }
@@ -234,17 +261,20 @@ pub fn read_small_export(
 fn parse(
     feed: &mut feed::Feed,
     limits: &Limits,
+    budget: Option<Arc<Budget>>,
     sink: &mut dyn Sink,
 ) -> Result<ExportStats, IngestError> {
     let mut stats = ExportStats::default();
     let mut seen = Seen::default();
-    let mut splitter = Splitter::new(feed, limits.max_conversation_bytes);
+    let mut splitter = Splitter::new(feed, limits.max_conversation_bytes, budget);
     while splitter.next_document()?.is_some() {
         while let Some(element) = splitter.next_element()? {
+            let len = element.bytes.len();
             let (conversation, format) = convert(element, stats.conversations, &mut seen)?;
+            let held = splitter.take_reservation(len);
             stats.format.get_or_insert(format);
             count(&mut stats, &conversation);
-            sink.conversation(conversation)
+            sink.held_conversation(conversation, held)
                 .map_err(|Cancelled| IngestError::Cancelled)?;
             if let Some(bytes_read) = splitter.progress_due() {
                 sink.progress(&Progress {

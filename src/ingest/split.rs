@@ -9,7 +9,9 @@
 //! every error can name the byte offset where it happened.
 
 use super::IngestError;
-use super::feed::Feed;
+use super::budget::{Budget, Reservation};
+use super::feed::{BLOCK_BYTES, Feed};
+use std::sync::Arc;
 
 /// Deeper nesting than this is no conversation (serde_json itself stops at 128).
 const MAX_DEPTH: usize = 512;
@@ -57,10 +59,14 @@ pub(crate) struct Splitter<'f> {
     shape: Shape,
     max_element: u64,
     stack: Vec<u8>,
+    /// The budget held for the element being buffered.
+    reserved: Reservation,
 }
 
 impl<'f> Splitter<'f> {
-    pub fn new(feed: &'f mut Feed, max_element: u64) -> Self {
+    /// `budget`, when given, bounds the bytes of the element being buffered
+    /// together with the conversations still held downstream.
+    pub fn new(feed: &'f mut Feed, max_element: u64, budget: Option<Arc<Budget>>) -> Self {
         Splitter {
             feed,
             file: String::new(),
@@ -72,6 +78,7 @@ impl<'f> Splitter<'f> {
             shape: Shape::End,
             max_element,
             stack: Vec::new(),
+            reserved: Reservation::new(budget),
         }
     }
 
@@ -424,6 +431,11 @@ impl<'f> Splitter<'f> {
             self.buf.shrink_to(self.buf.len().saturating_mul(2));
         }
         self.check_element_size()?;
+        if let Some(keep) = self.keep {
+            // Room for what the element holds and the block to come.
+            let held = self.buf.len().saturating_sub(keep) + BLOCK_BYTES;
+            self.reserved.grow_to(held as u64);
+        }
         match self.feed.next_block(&mut self.buf)? {
             true => Ok(true),
             false => {
@@ -447,6 +459,13 @@ impl<'f> Splitter<'f> {
             });
         }
         Ok(())
+    }
+
+    /// The budget held for an element of `len` bytes just returned, to travel
+    /// with its conversation.
+    pub fn take_reservation(&mut self, len: usize) -> Reservation {
+        self.reserved.grow_to(len as u64);
+        self.reserved.split_off()
     }
 
     fn slice_abs(&self, start: u64, end: u64) -> &[u8] {
