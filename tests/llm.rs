@@ -966,3 +966,43 @@ async fn the_daemon_runs_the_llm_extractor_end_to_end() {
         .get(0);
     assert_eq!(left, 0, "checkpoints kept after completion");
 }
+
+/// Where `key` first appears as a JSON key in `raw`.
+fn key_position(raw: &str, key: &str) -> usize {
+    raw.find(&format!("\"{key}\":"))
+        .unwrap_or_else(|| panic!("{key} missing from {raw}"))
+}
+
+#[tokio::test]
+async fn requests_ask_for_temperature_zero_and_the_statement_first() {
+    for api in [Api::Openai, Api::Anthropic] {
+        let server = FakeLlm::start(|_| Reply::Model).await;
+        let style = match api {
+            Api::Openai => ApiStyle::Openai,
+            Api::Anthropic => ApiStyle::Anthropic,
+        };
+        let extractor = extractor(args(style, server.base_url(api)));
+        let (facts, _) = extract(&extractor, sample_export(), None).await;
+        assert_sample_facts(&facts.unwrap());
+        let seen = server.seen();
+        assert!(seen.len() >= 2, "{api:?}: a map and a reduce request");
+        for request in &seen {
+            assert_eq!(
+                request.body["temperature"],
+                json!(0),
+                "{api:?} request {}",
+                request.n
+            );
+        }
+        let map = seen.iter().find(|r| r.kind == Kind::Map).unwrap();
+        // The schema's fact properties, as they went over the wire: statement first.
+        let items = &map.raw[key_position(&map.raw, "items")..];
+        let statement = key_position(items, "statement");
+        for later in ["category", "slot", "conversations", "ended"] {
+            assert!(
+                statement < key_position(items, later),
+                "{api:?}: statement before {later} in {items}"
+            );
+        }
+    }
+}

@@ -95,6 +95,8 @@ impl ApiClient {
                 // `max_tokens` is refused by OpenAI's reasoning models; servers that
                 // do not know this name ignore it.
                 "max_completion_tokens": max_tokens,
+                // Facts, not creativity: small local models drift at their default temperature.
+                "temperature": 0,
                 "response_format": {
                     "type": "json_schema",
                     "json_schema": {"name": call.tool, "strict": true, "schema": call.schema},
@@ -103,6 +105,7 @@ impl ApiClient {
             ApiStyle::Anthropic => json!({
                 "model": model,
                 "max_tokens": max_tokens,
+                "temperature": 0,
                 // The instructions and tool repeat on every request: let the provider cache them.
                 "system": [{
                     "type": "text",

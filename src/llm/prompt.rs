@@ -5,7 +5,7 @@ use crate::extract::Category;
 use serde_json::{Value, json};
 
 /// Changes whenever a prompt or schema changes, so old checkpoints are not reused.
-pub const PROMPT_VERSION: &str = "fullpass-llm-2";
+pub const PROMPT_VERSION: &str = "fullpass-llm-3";
 
 /// The forced tool (Anthropic) / schema name (OpenAI) of a map answer.
 pub const MAP_TOOL: &str = "record_facts";
@@ -91,11 +91,13 @@ pub fn map_schema() -> Value {
                 "items": {
                     "type": "object",
                     "additionalProperties": false,
-                    "required": ["category", "slot", "statement", "conversations", "ended"],
+                    // In this order on the wire: a model writes the statement first, then
+                    // classifies it and cites where it was said.
+                    "required": ["statement", "category", "slot", "conversations", "ended"],
                     "properties": {
+                        "statement": {"type": "string"},
                         "category": {"type": "string", "enum": categories},
                         "slot": {"type": ["string", "null"]},
-                        "statement": {"type": "string"},
                         "conversations": {"type": "array", "items": {"type": "string"}},
                         "ended": {"type": "boolean"}
                     }
