@@ -196,7 +196,8 @@ async fn openai_compatible_happy_path() {
     );
     assert_eq!((usage.input_tokens, usage.output_tokens), server.tokens());
     assert_eq!(usage.estimated_requests, 0);
-    assert_eq!(usage.facts_proposed, 6);
+    // Six answers; "Lives in Lisbon" (c1, c3) is one fact of two conversations.
+    assert_eq!(usage.facts_proposed, 5);
     assert_eq!(
         (usage.api.as_str(), usage.model.as_str()),
         ("openai", "test-model")
@@ -628,8 +629,9 @@ async fn large_candidate_sets_are_reduced_per_category_in_batches_of_ids() {
     got.sort();
     expected.sort();
     assert_eq!(got, expected);
+    // Both wordings come from the one conversation: one mention.
     for f in facts.iter().filter(|f| f.category == Category::Interests) {
-        assert_eq!(f.mentions, 2, "{}", f.value);
+        assert_eq!(f.mentions, 1, "{}", f.value);
     }
     let reduces: Vec<Request> = server
         .seen()
@@ -1005,4 +1007,57 @@ async fn requests_ask_for_temperature_zero_and_the_statement_first() {
             );
         }
     }
+}
+
+/// A small model's habits: the same fact over and over, and the prompt's own examples.
+fn small_model_map(request: &Request) -> Reply {
+    if request.kind == Kind::Reduce {
+        return Reply::Model;
+    }
+    let lisbon = json!({"category": "location", "slot": "home", "statement": "Lives in Lisbon", "conversations": ["c1"]});
+    let mut facts = vec![lisbon; 10];
+    facts.push(json!({"category": "pets", "slot": null, "statement": "Has a dog named Max", "conversations": ["c1", "c2"]}));
+    facts.push(json!({"category": "health", "slot": "diet", "statement": "Is vegetarian", "conversations": ["c2"]}));
+    // Cites both, but only c2 says it.
+    facts.push(json!({"category": "pets", "slot": null, "statement": "Has a dog named Rex", "conversations": ["c1", "c2"]}));
+    Reply::Json(json!({ "facts": facts }))
+}
+
+#[tokio::test]
+async fn repeated_and_ungrounded_facts_do_not_reach_memory() {
+    let server = FakeLlm::start(small_model_map).await;
+    let rules = Arc::new(fullpass::llm::BuiltinRules {
+        settings: fullpass::extract::ExtractSettings::default(),
+    });
+    let extractor = LlmExtractor::new(openai(&server).validate().unwrap(), rules).unwrap();
+    let export = vec![
+        conversation("a", 1, &["Hi, I live in Lisbon, near the river."]),
+        conversation("b", 3, &["I have a dog named Rex and I eat everything."]),
+    ];
+    let (facts, usage) = extract(&extractor, export, None).await;
+    let facts = facts.unwrap();
+    let home = find(&facts, "Lives in Lisbon").expect("home");
+    assert_eq!(home.mentions, 1, "ten copies citing one conversation");
+    assert_eq!(home.conversations, ["a"]);
+    let rex = find(&facts, "Has a dog named Rex").expect("pet");
+    assert_eq!(
+        (rex.mentions, rex.conversations.as_slice()),
+        (1, &["b".to_owned()][..])
+    );
+    assert!(
+        find(&facts, "Has a dog named Max").is_none(),
+        "{:?}",
+        values(&facts)
+    );
+    assert!(
+        find(&facts, "Is vegetarian").is_none(),
+        "{:?}",
+        values(&facts)
+    );
+    assert_eq!(usage.facts_ungrounded, 2);
+    let markdown = fullpass::memory::render_markdown(&facts);
+    assert!(
+        !markdown.contains("10×") && !markdown.contains("Max"),
+        "{markdown}"
+    );
 }

@@ -172,6 +172,7 @@ impl LlmExtractor {
                         u.facts_proposed += found.facts.len() as u64;
                         u.facts_invalid += found.invalid;
                         u.facts_with_secrets += found.with_secrets;
+                        u.facts_ungrounded += found.ungrounded;
                     });
                     if let Some(saved) = checkpoints
                         && let Err(e) = saved

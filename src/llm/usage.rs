@@ -35,6 +35,10 @@ pub struct LlmUsage {
     pub facts_invalid: u64,
     /// Facts dropped because the secret filter found a secret in them.
     pub facts_with_secrets: u64,
+    /// Facts dropped because their key words are not in the text of the conversations
+    /// they cite (invented, or copied from the instructions).
+    #[serde(default)]
+    pub facts_ungrounded: u64,
 }
 
 impl LlmUsage {
