@@ -1061,3 +1061,57 @@ async fn repeated_and_ungrounded_facts_do_not_reach_memory() {
         "{markdown}"
     );
 }
+
+/// `fullpass process --extractor llm` on an export, against `base_url`, with `extra` flags.
+async fn process_cli(export: Vec<u8>, base_url: &str, extra: &[&str]) -> (bool, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("export.json.gz");
+    std::fs::write(&file, export).unwrap();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_fullpass"))
+        .arg("process")
+        .arg(&file)
+        .args(["--extractor", "llm", "--llm-model", "test-model"])
+        .args(["--llm-base-url", base_url])
+        .args(extra)
+        .env_clear()
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(60), out)
+        .await
+        .expect("fullpass process finished")
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn a_job_where_every_chunk_failed_is_an_error_not_an_empty_memory() {
+    let server = FakeLlm::start(|r: &Request| match r.kind {
+        Kind::Map => Reply::Text("Sure! Here is what I found about the user.".to_owned()),
+        Kind::Reduce => Reply::Model,
+    })
+    .await;
+    let (result, usage) = extract(&extractor(openai(&server)), sample_export(), None).await;
+    let error = result.expect_err("no chunk got an answer");
+    assert!(
+        matches!(error, LlmError::NoChunkSucceeded { chunks: 1, .. }),
+        "{error}"
+    );
+    assert!(!error.is_transient());
+    assert!(error.to_string().contains("holds no JSON"), "{error}");
+    assert_eq!((usage.chunks, usage.chunks_skipped), (1, 1));
+    assert_eq!(server.reduce_requests(), 0);
+
+    // The CLI exits non-zero and says why; stdout gets no memory.
+    let (ok, stdout, stderr) =
+        process_cli(chatgpt_export(), &server.base_url(Api::Openai), &[]).await;
+    assert!(!ok, "{stdout}");
+    assert!(
+        stderr.contains("no chunk of conversation text got a usable answer"),
+        "{stderr}"
+    );
+    assert!(stdout.trim().is_empty(), "{stdout}");
+}

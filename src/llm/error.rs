@@ -36,6 +36,18 @@ pub enum LlmError {
         wait: Duration,
         message: String,
     },
+    /// No chunk gave an answer (each was refused or never parsed): an empty memory
+    /// would pass for "nothing to remember". Not transient: transient failures end the
+    /// job as [`LlmError::Unavailable`] before a chunk is given up, and a refusal or an
+    /// answer that does not parse comes again from the same model on the same text.
+    #[error(
+        "no chunk of conversation text got a usable answer from the {provider} ({chunks} tried); the last problem: {last}"
+    )]
+    NoChunkSucceeded {
+        provider: String,
+        chunks: u64,
+        last: String,
+    },
     /// The next request could take the job past its token budget.
     #[error(
         "token budget of {budget} tokens per job reached: {spent} spent, the next request may need {next} (raise FULLPASS_LLM_JOB_TOKEN_BUDGET)"
@@ -71,6 +83,7 @@ impl LlmError {
             | LlmError::ContentRefused { .. }
             | LlmError::Quota { .. }
             | LlmError::Budget { .. }
+            | LlmError::NoChunkSucceeded { .. }
             | LlmError::Client(_)
             | LlmError::InputIncomplete => false,
         }
