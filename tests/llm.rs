@@ -1115,3 +1115,39 @@ async fn a_job_where_every_chunk_failed_is_an_error_not_an_empty_memory() {
     );
     assert!(stdout.trim().is_empty(), "{stdout}");
 }
+
+#[tokio::test]
+async fn a_model_server_that_is_not_there_fails_fast_naming_the_setting() {
+    // A port nobody listens on (refused), and a host that does not resolve.
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap()
+    };
+    for base_url in [
+        format!("http://{closed}/v1"),
+        "http://fullpass-model-server.invalid/v1".to_owned(),
+    ] {
+        let mut a = args(ApiStyle::Openai, base_url.clone());
+        // The defaults: one retry per second, doubling, 20 per job (minutes of retries).
+        a.llm_retry_base = Duration::from_secs(1);
+        a.llm_retry_max = Duration::from_secs(60);
+        a.llm_max_retries = 20;
+        let extractor = extractor(a);
+        let started = Instant::now();
+        let run = extract(&extractor, sample_export(), None);
+        let (result, usage) = tokio::time::timeout(Duration::from_secs(30), run)
+            .await
+            .unwrap_or_else(|_| panic!("{base_url}: still retrying after 30s"));
+        let elapsed = started.elapsed();
+        let error = result.expect_err("nothing to talk to");
+        assert!(
+            elapsed < Duration::from_secs(10),
+            "{base_url}: failed after {elapsed:?}"
+        );
+        assert!(matches!(error, LlmError::Unreachable { .. }), "{error}");
+        let message = error.to_string();
+        assert!(message.contains("FULLPASS_LLM_BASE_URL"), "{message}");
+        assert!(message.contains(&base_url), "{message}");
+        assert!(usage.retries <= 3, "{usage:?}");
+    }
+}

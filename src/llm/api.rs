@@ -11,6 +11,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 const ANTHROPIC_VERSION: &str = "2023-06-01";
+/// Retries of a request that could not connect to a server not reached yet in the job,
+/// and their delays: together well under ten seconds.
+const UNREACHED_RETRIES: u32 = 2;
+const UNREACHED_RETRY_BASE: Duration = Duration::from_millis(250);
+const UNREACHED_RETRY_MAX: Duration = Duration::from_secs(1);
 /// Characters of a provider's error body quoted in an error when it is not JSON.
 const ERROR_BODY_CHARS: usize = 300;
 
@@ -48,6 +53,8 @@ enum Failure {
     Transient {
         message: String,
         retry_after: Option<Duration>,
+        /// No connection was made (refused, unknown host): the server may not be there at all.
+        connect: bool,
     },
     Fatal(LlmError),
 }
@@ -137,10 +144,12 @@ impl ApiClient {
             + estimate_tokens(call.tool_description);
         let estimate = estimated_input + u64::from(self.config.max_output_tokens);
         let mut attempt: u32 = 0;
+        let mut connect_failures: u32 = 0;
         loop {
             let reservation = usage.reserve(estimate)?;
             match self.exchange(bytes.clone()).await {
                 Ok(exchange) => {
+                    usage.mark_server_reached();
                     let mut reply = exchange.reply;
                     let (input, output) = match exchange.reported {
                         Some((input, output)) => {
@@ -164,8 +173,25 @@ impl ApiClient {
                 Err(Failure::Transient {
                     message,
                     retry_after,
+                    connect,
                 }) => {
                     drop(reservation);
+                    // A server never reached in this job is likely not there at all (wrong
+                    // URL, not started): a few quick tries, not the long backoff.
+                    if !connect {
+                        usage.mark_server_reached();
+                    }
+                    let unreached = connect && !usage.server_reached();
+                    if unreached {
+                        connect_failures += 1;
+                        if connect_failures > UNREACHED_RETRIES {
+                            return Err(LlmError::Unreachable {
+                                provider: self.provider.clone(),
+                                attempts: connect_failures,
+                                message,
+                            });
+                        }
+                    }
                     if let Some(wait) = retry_after
                         && wait > self.config.retry_max
                     {
@@ -176,14 +202,24 @@ impl ApiClient {
                         });
                     }
                     if usage.take_retry().is_none() {
+                        if unreached {
+                            return Err(LlmError::Unreachable {
+                                provider: self.provider.clone(),
+                                attempts: connect_failures,
+                                message,
+                            });
+                        }
                         return Err(LlmError::Unavailable {
                             provider: self.provider.clone(),
                             retries: usage.retries(),
                             last: message,
                         });
                     }
-                    let delay = backoff(attempt, self.config.retry_base, self.config.retry_max)
-                        .max(retry_after.unwrap_or_default());
+                    let delay = match unreached {
+                        true => backoff(attempt, UNREACHED_RETRY_BASE, UNREACHED_RETRY_MAX),
+                        false => backoff(attempt, self.config.retry_base, self.config.retry_max),
+                    }
+                    .max(retry_after.unwrap_or_default());
                     tracing::warn!(
                         provider = %self.provider,
                         error = %message,
@@ -218,6 +254,7 @@ impl ApiClient {
         let response = request.send().await.map_err(|e| Failure::Transient {
             message: crate::net::describe_http_error(&e),
             retry_after: None,
+            connect: e.is_connect(),
         })?;
         let status = response.status().as_u16();
         let retry_after = response
@@ -228,6 +265,7 @@ impl ApiClient {
         let text = response.text().await.map_err(|e| Failure::Transient {
             message: crate::net::describe_http_error(&e),
             retry_after: None,
+            connect: false,
         })?;
         if !(200..300).contains(&status) {
             return Err(self.classify(status, &text, retry_after));
@@ -235,6 +273,7 @@ impl ApiClient {
         let envelope: Value = serde_json::from_str(&text).map_err(|e| Failure::Transient {
             message: format!("HTTP {status} with a body that is not JSON ({e})"),
             retry_after: None,
+            connect: false,
         })?;
         let parsed = match self.config.api {
             ApiStyle::Openai => openai_reply(&envelope),
@@ -246,6 +285,7 @@ impl ApiClient {
                 excerpt(&text, ERROR_BODY_CHARS)
             ),
             retry_after: None,
+            connect: false,
         })
     }
 
@@ -272,6 +312,7 @@ impl ApiClient {
             408 | 425 | 429 | 500..=599 => Failure::Transient {
                 message: format!("HTTP {status}: {message}"),
                 retry_after,
+                connect: false,
             },
             _ => Failure::Fatal(LlmError::Rejected {
                 provider,

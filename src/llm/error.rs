@@ -29,6 +29,16 @@ pub enum LlmError {
         retries: u32,
         last: String,
     },
+    /// The model server could not be reached at all (connection refused, unknown host)
+    /// before it ever answered in this job: likely a wrong URL or a server not started.
+    #[error(
+        "cannot reach the {provider} ({attempts} attempts): {message}; check FULLPASS_LLM_BASE_URL and that the model server is running"
+    )]
+    Unreachable {
+        provider: String,
+        attempts: u32,
+        message: String,
+    },
     /// The provider asked for a longer pause than a job waits; the queue should retry later.
     #[error("the {provider} asks to wait {wait:?} before the next request: {message}")]
     RetryLater {
@@ -76,6 +86,7 @@ impl LlmError {
     pub fn is_transient(&self) -> bool {
         match self {
             LlmError::Unavailable { .. }
+            | LlmError::Unreachable { .. }
             | LlmError::RetryLater { .. }
             | LlmError::Checkpoint { .. } => true,
             LlmError::Ingest(e) => e.is_transient(),

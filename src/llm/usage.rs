@@ -51,6 +51,8 @@ struct Ledger {
     usage: LlmUsage,
     /// Tokens promised to requests in flight (their estimate, until the answer reports usage).
     reserved: u64,
+    /// The model server answered at least once in this job (any HTTP status).
+    server_reached: bool,
 }
 
 /// Live spending of one job, shared by its concurrent requests. Readable at any time
@@ -73,6 +75,7 @@ impl JobUsage {
                     ..LlmUsage::default()
                 },
                 reserved: 0,
+                server_reached: false,
             }),
         }
     }
@@ -118,6 +121,14 @@ impl JobUsage {
         }
         ledger.usage.retries += 1;
         Some(ledger.usage.retries)
+    }
+
+    pub(crate) fn mark_server_reached(&self) {
+        self.ledger().server_reached = true;
+    }
+
+    pub(crate) fn server_reached(&self) -> bool {
+        self.ledger().server_reached
     }
 
     pub(crate) fn retries(&self) -> u32 {
