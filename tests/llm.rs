@@ -1151,3 +1151,48 @@ async fn a_model_server_that_is_not_there_fails_fast_naming_the_setting() {
         assert!(usage.retries <= 3, "{usage:?}");
     }
 }
+
+#[tokio::test]
+async fn a_request_too_large_for_the_context_says_which_setting_to_lower() {
+    // llama.cpp's answer when the prompt does not fit its context.
+    let server = FakeLlm::start(|_| Reply::Status {
+        status: 400,
+        body: r#"{"error":{"code":400,"message":"the request exceeds the available context size, try increasing it","type":"exceed_context_size_error","n_prompt_tokens":2911,"n_ctx":2048}}"#.to_owned(),
+        retry_after: None,
+    })
+    .await;
+    let (result, usage) = extract(&extractor(openai(&server)), sample_export(), None).await;
+    let error = result.unwrap_err();
+    assert!(
+        matches!(error, LlmError::TooLarge { status: 400, .. }),
+        "{error}"
+    );
+    assert!(!error.is_transient());
+    let message = error.to_string();
+    assert!(
+        message.contains("lower FULLPASS_LLM_CHUNK_TOKENS (now 2000)"),
+        "{message}"
+    );
+    assert!(
+        message.contains("exceeds the available context size"),
+        "{message}"
+    );
+    assert_eq!((server.requests(), usage.retries), (1, 0));
+
+    // A reduce request that does not fit points at the reduce batch instead.
+    let server = FakeLlm::start(|r: &Request| match r.kind {
+        Kind::Map => Reply::Model,
+        Kind::Reduce => Reply::Status {
+            status: 413,
+            body: "Request Entity Too Large".to_owned(),
+            retry_after: None,
+        },
+    })
+    .await;
+    let (result, _) = extract(&extractor(openai(&server)), sample_export(), None).await;
+    let message = result.unwrap_err().to_string();
+    assert!(
+        message.contains("lower FULLPASS_LLM_REDUCE_BATCH (now 150)"),
+        "{message}"
+    );
+}

@@ -5,6 +5,7 @@
 
 use super::LlmError;
 use super::config::{ApiStyle, LlmConfig};
+use super::prompt::REDUCE_TOOL;
 use super::usage::{JobUsage, estimate_tokens};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -147,7 +148,7 @@ impl ApiClient {
         let mut connect_failures: u32 = 0;
         loop {
             let reservation = usage.reserve(estimate)?;
-            match self.exchange(bytes.clone()).await {
+            match self.exchange(bytes.clone(), call.tool).await {
                 Ok(exchange) => {
                     usage.mark_server_reached();
                     let mut reply = exchange.reply;
@@ -233,7 +234,7 @@ impl ApiClient {
         }
     }
 
-    async fn exchange(&self, body: bytes::Bytes) -> Result<Exchange, Failure> {
+    async fn exchange(&self, body: bytes::Bytes, tool: &str) -> Result<Exchange, Failure> {
         let mut request = self
             .http
             .post(&self.endpoint)
@@ -268,7 +269,7 @@ impl ApiClient {
             connect: false,
         })?;
         if !(200..300).contains(&status) {
-            return Err(self.classify(status, &text, retry_after));
+            return Err(self.classify(status, &text, retry_after, tool));
         }
         let envelope: Value = serde_json::from_str(&text).map_err(|e| Failure::Transient {
             message: format!("HTTP {status} with a body that is not JSON ({e})"),
@@ -289,9 +290,29 @@ impl ApiClient {
         })
     }
 
-    fn classify(&self, status: u16, body: &str, retry_after: Option<Duration>) -> Failure {
+    fn classify(
+        &self,
+        status: u16,
+        body: &str,
+        retry_after: Option<Duration>,
+        tool: &str,
+    ) -> Failure {
         let (message, code) = provider_error(body);
         let provider = self.provider.clone();
+        if is_context_error(status, &message, code.as_deref()) {
+            // Map requests grow with the chunk size, reduce requests with the batch size.
+            let (setting, value) = match tool {
+                REDUCE_TOOL => ("FULLPASS_LLM_REDUCE_BATCH", self.config.reduce_batch),
+                _ => ("FULLPASS_LLM_CHUNK_TOKENS", self.config.chunk_tokens),
+            };
+            return Failure::Fatal(LlmError::TooLarge {
+                provider,
+                status,
+                message,
+                setting,
+                value,
+            });
+        }
         if is_quota_error(status, &message, code.as_deref()) {
             return Failure::Fatal(LlmError::Quota {
                 provider,
@@ -421,6 +442,30 @@ fn provider_error(body: &str) -> (String, Option<String>) {
     (message, field("code").or_else(|| field("type")))
 }
 
+/// The request does not fit the model's context window: llama.cpp, vLLM, OpenAI and
+/// Anthropic say so with a 400 (or 413) in their own words.
+fn is_context_error(status: u16, message: &str, code: Option<&str>) -> bool {
+    const CONTEXT_CODES: [&str; 2] = ["context_length_exceeded", "exceed_context_size_error"];
+    if !matches!(status, 400 | 413) {
+        return false;
+    }
+    if code.is_some_and(|c| CONTEXT_CODES.contains(&c)) {
+        return true;
+    }
+    let message = message.to_ascii_lowercase();
+    [
+        "context size",
+        "context length",
+        "context window",
+        "maximum context",
+        "prompt is too long",
+        "too many tokens",
+    ]
+    .iter()
+    .any(|needle| message.contains(needle))
+        || (status == 413 && message.contains("too large"))
+}
+
 /// Out of credit or quota: OpenAI says so with a 429 and `insufficient_quota`;
 /// others use 402 or a 400 whose message speaks of billing or credit.
 fn is_quota_error(status: u16, message: &str, code: Option<&str>) -> bool {
@@ -509,6 +554,24 @@ mod tests {
             provider_error("<html>bad gateway</html>").0,
             "<html>bad gateway</html>"
         );
+    }
+
+    #[test]
+    fn context_errors_are_told_apart_from_other_refusals() {
+        let llama = r#"{"error":{"code":400,"message":"the request exceeds the available context size, try increasing it","type":"exceed_context_size_error","n_prompt_tokens":9000,"n_ctx":4096}}"#;
+        let (m, c) = provider_error(llama);
+        assert!(is_context_error(400, &m, c.as_deref()));
+        let openai = r#"{"error":{"message":"This model's maximum context length is 128000 tokens.","type":"invalid_request_error","code":"context_length_exceeded"}}"#;
+        let (m, c) = provider_error(openai);
+        assert!(is_context_error(400, &m, c.as_deref()));
+        let anthropic = r#"{"type":"error","error":{"type":"invalid_request_error","message":"prompt is too long: 210000 tokens > 200000 maximum"}}"#;
+        let (m, c) = provider_error(anthropic);
+        assert!(is_context_error(400, &m, c.as_deref()));
+        assert!(is_context_error(413, "Request Entity Too Large", None));
+        let model = r#"{"error":{"message":"model 'x' not found","type":"invalid_request_error"}}"#;
+        let (m, c) = provider_error(model);
+        assert!(!is_context_error(400, &m, c.as_deref()));
+        assert!(!is_context_error(500, "context size", None));
     }
 
     #[test]

@@ -12,6 +12,17 @@ pub enum LlmError {
         status: u16,
         message: String,
     },
+    /// The request does not fit the model's context: smaller requests would.
+    #[error(
+        "the {provider} refused a request too large for the model's context (HTTP {status}): {message}; lower {setting} (now {value}) or give the model a larger context"
+    )]
+    TooLarge {
+        provider: String,
+        status: u16,
+        message: String,
+        setting: &'static str,
+        value: usize,
+    },
     /// The provider's content filter refused this text: only its chunk is lost.
     #[error("the {provider} refused this text under its content policy: {message}")]
     ContentRefused { provider: String, message: String },
@@ -91,6 +102,7 @@ impl LlmError {
             | LlmError::Checkpoint { .. } => true,
             LlmError::Ingest(e) => e.is_transient(),
             LlmError::Rejected { .. }
+            | LlmError::TooLarge { .. }
             | LlmError::ContentRefused { .. }
             | LlmError::Quota { .. }
             | LlmError::Budget { .. }
