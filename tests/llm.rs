@@ -1196,3 +1196,32 @@ async fn a_request_too_large_for_the_context_says_which_setting_to_lower() {
         "{message}"
     );
 }
+
+#[tokio::test]
+async fn quoted_passwords_are_redacted_whole_and_plain_code_is_sent_as_it_is() {
+    let server = FakeLlm::start(|_| Reply::Model).await;
+    let rules = Arc::new(fullpass::llm::BuiltinRules {
+        settings: fullpass::extract::ExtractSettings::default(),
+    });
+    let extractor = LlmExtractor::new(openai(&server).validate().unwrap(), rules).unwrap();
+    let error = r#"I live in Lima. Why this? psql: error: connection failed: "host=db user=app password='Blue sky,42' dbname=shop" and {"password": "correct horse, battery"}"#;
+    let code = "def login(user, password=None):\n    password = os.getenv(\"DB_PASSWORD\")\n    if (password == confirmPassword) {\n    user.password = hashed_password";
+    let export = vec![conversation("db", 2, &[error, code])];
+    let (facts, _) = extract(&extractor, export, None).await;
+    assert!(find(&facts.unwrap(), "Lives in Lima").is_some());
+    let map = server
+        .seen()
+        .into_iter()
+        .find(|r| r.kind == Kind::Map)
+        .unwrap();
+    for piece in ["Blue", "sky", "42", "correct", "horse", "battery"] {
+        assert!(!map.input.contains(piece), "{piece:?} sent: {}", map.input);
+    }
+    for line in code.lines() {
+        assert!(
+            map.input.contains(line.trim()),
+            "{line:?} not sent as it is: {}",
+            map.input
+        );
+    }
+}
