@@ -1225,3 +1225,60 @@ async fn quoted_passwords_are_redacted_whole_and_plain_code_is_sent_as_it_is() {
         );
     }
 }
+
+/// `fullpass config --check` with the LLM extractor pointed at `base_url`.
+async fn config_check(base_url: &str) -> (bool, String, Duration) {
+    let started = Instant::now();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_fullpass"))
+        .args(["config", "--check"])
+        .env_clear()
+        .env("DATABASE_URL", "postgres://postgres@127.0.0.1:1/none")
+        .env("SUPABASE_URL", "https://x.supabase.co")
+        .env("SUPABASE_SERVICE_ROLE_KEY", "service-key")
+        .env("FULLPASS_EXTRACTOR", "llm")
+        .env("FULLPASS_LLM_BASE_URL", base_url)
+        .env("FULLPASS_LLM_MODEL", "test-model")
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(60), out)
+        .await
+        .expect("fullpass config --check finished")
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text, started.elapsed())
+}
+
+#[tokio::test]
+async fn config_check_asks_the_model_server() {
+    let server = FakeLlm::start(|_| Reply::Model).await;
+    let (ok, text, _) = config_check(&server.base_url(Api::Openai)).await;
+    assert!(ok, "{text}");
+    assert!(text.contains("model server: ok"), "{text}");
+    assert_eq!(server.requests(), 1);
+    let request = &server.seen()[0];
+    assert_eq!(request.body["model"], "test-model");
+
+    let refusing = FakeLlm::start(|_| Reply::Status {
+        status: 404,
+        body: r#"{"error":{"message":"model 'test-model' not found","type":"not_found_error"}}"#
+            .to_owned(),
+        retry_after: None,
+    })
+    .await;
+    let (ok, text, _) = config_check(&refusing.base_url(Api::Openai)).await;
+    assert!(!ok, "{text}");
+    assert!(text.contains("model 'test-model' not found"), "{text}");
+
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap()
+    };
+    let (ok, text, elapsed) = config_check(&format!("http://{closed}/v1")).await;
+    assert!(!ok, "{text}");
+    assert!(text.contains("FULLPASS_LLM_BASE_URL"), "{text}");
+    assert!(elapsed < Duration::from_secs(10), "{elapsed:?}");
+}

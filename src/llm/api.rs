@@ -17,6 +17,9 @@ const ANTHROPIC_VERSION: &str = "2023-06-01";
 const UNREACHED_RETRIES: u32 = 2;
 const UNREACHED_RETRY_BASE: Duration = Duration::from_millis(250);
 const UNREACHED_RETRY_MAX: Duration = Duration::from_secs(1);
+/// `fullpass config --check`: the longest wait for the model server, and the answer's size.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(30);
+const CHECK_OUTPUT_TOKENS: u32 = 8;
 /// Characters of a provider's error body quoted in an error when it is not JSON.
 const ERROR_BODY_CHARS: usize = 300;
 
@@ -127,6 +130,51 @@ impl ApiClient {
                     "input_schema": call.schema,
                 }],
                 "tool_choice": {"type": "tool", "name": call.tool},
+            }),
+        }
+    }
+
+    /// One tiny request (a few output tokens, no retries, at most `CHECK_TIMEOUT`):
+    /// whether the server is there, takes the key and knows the model.
+    pub(crate) async fn check(&self) -> Result<(), LlmError> {
+        let question = json!([{"role": "user", "content": "Reply with OK."}]);
+        let body = match self.config.api {
+            ApiStyle::Openai => json!({
+                "model": self.config.model,
+                "messages": question,
+                "max_completion_tokens": CHECK_OUTPUT_TOKENS,
+                "temperature": 0,
+            }),
+            ApiStyle::Anthropic => json!({
+                "model": self.config.model,
+                "max_tokens": CHECK_OUTPUT_TOKENS,
+                "temperature": 0,
+                "messages": question,
+            }),
+        };
+        let bytes = bytes::Bytes::from(body.to_string());
+        let provider = self.provider.clone();
+        match tokio::time::timeout(CHECK_TIMEOUT, self.exchange(bytes, "check")).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(Failure::Fatal(error))) => Err(error),
+            Ok(Err(Failure::Transient {
+                message, connect, ..
+            })) => Err(match connect {
+                true => LlmError::Unreachable {
+                    provider,
+                    attempts: 1,
+                    message,
+                },
+                false => LlmError::Unavailable {
+                    provider,
+                    retries: 0,
+                    last: message,
+                },
+            }),
+            Err(_) => Err(LlmError::Unavailable {
+                provider,
+                retries: 0,
+                last: format!("no answer within {CHECK_TIMEOUT:?}"),
             }),
         }
     }

@@ -88,6 +88,12 @@ impl LlmExtractor {
         &self.config
     }
 
+    /// Sends the model server one tiny request (no retries, bounded wait): `Ok` when it
+    /// answered, else why not (unreachable, key refused, unknown model, ...).
+    pub async fn check(&self) -> Result<(), LlmError> {
+        self.api.check().await
+    }
+
     /// A fresh spending ledger for one job, with the configured budget.
     pub fn new_usage(&self) -> JobUsage {
         JobUsage::new(&self.config)
