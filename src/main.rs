@@ -51,6 +51,9 @@ enum Command {
     },
     /// Validate the daemon's settings (flags and environment) and print them, secrets masked.
     Config {
+        /// Also send the model server (FULLPASS_EXTRACTOR=llm) one tiny request.
+        #[arg(long)]
+        check: bool,
         #[command(flatten)]
         database: DatabaseArgs,
         #[command(flatten)]
@@ -263,6 +266,7 @@ async fn dispatch(command: Command) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Config {
+            check,
             database,
             daemon,
             storage,
@@ -286,6 +290,9 @@ async fn dispatch(command: Command) -> Result<ExitCode, String> {
                 .unwrap_or(0);
             for (name, value) in lines.iter().flatten() {
                 println!("{name:width$}  {value}");
+            }
+            if check {
+                check_model_server(&processing, &llm).await?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -428,6 +435,28 @@ fn progress_bar(size: u64) -> Option<indicatif::ProgressBar> {
         bar.set_style(style);
     }
     Some(bar)
+}
+
+/// `fullpass config --check`: one tiny request to the model server, when one is used.
+async fn check_model_server(processing: &ProcessingArgs, llm: &LlmArgs) -> Result<(), String> {
+    let settings = processing.extract_settings().map_err(|e| e.to_string())?;
+    let Some(llm) = fullpass::config::llm_extractor(llm, &settings).map_err(|e| e.to_string())?
+    else {
+        println!("model server: not used (FULLPASS_EXTRACTOR=builtin)");
+        return Ok(());
+    };
+    let started = std::time::Instant::now();
+    llm.check()
+        .await
+        .map_err(|e| format!("model server check failed: {e}"))?;
+    let config = llm.config();
+    println!(
+        "model server: ok ({}, model {} answered in {} ms)",
+        config.provider(),
+        config.model,
+        started.elapsed().as_millis()
+    );
+    Ok(())
 }
 
 async fn process_file(

@@ -196,7 +196,8 @@ async fn openai_compatible_happy_path() {
     );
     assert_eq!((usage.input_tokens, usage.output_tokens), server.tokens());
     assert_eq!(usage.estimated_requests, 0);
-    assert_eq!(usage.facts_proposed, 6);
+    // Six answers; "Lives in Lisbon" (c1, c3) is one fact of two conversations.
+    assert_eq!(usage.facts_proposed, 5);
     assert_eq!(
         (usage.api.as_str(), usage.model.as_str()),
         ("openai", "test-model")
@@ -628,8 +629,9 @@ async fn large_candidate_sets_are_reduced_per_category_in_batches_of_ids() {
     got.sort();
     expected.sort();
     assert_eq!(got, expected);
+    // Both wordings come from the one conversation: one mention.
     for f in facts.iter().filter(|f| f.category == Category::Interests) {
-        assert_eq!(f.mentions, 2, "{}", f.value);
+        assert_eq!(f.mentions, 1, "{}", f.value);
     }
     let reduces: Vec<Request> = server
         .seen()
@@ -965,4 +967,318 @@ async fn the_daemon_runs_the_llm_extractor_end_to_end() {
         .unwrap()
         .get(0);
     assert_eq!(left, 0, "checkpoints kept after completion");
+}
+
+/// Where `key` first appears as a JSON key in `raw`.
+fn key_position(raw: &str, key: &str) -> usize {
+    raw.find(&format!("\"{key}\":"))
+        .unwrap_or_else(|| panic!("{key} missing from {raw}"))
+}
+
+#[tokio::test]
+async fn requests_ask_for_temperature_zero_and_the_statement_first() {
+    for api in [Api::Openai, Api::Anthropic] {
+        let server = FakeLlm::start(|_| Reply::Model).await;
+        let style = match api {
+            Api::Openai => ApiStyle::Openai,
+            Api::Anthropic => ApiStyle::Anthropic,
+        };
+        let extractor = extractor(args(style, server.base_url(api)));
+        let (facts, _) = extract(&extractor, sample_export(), None).await;
+        assert_sample_facts(&facts.unwrap());
+        let seen = server.seen();
+        assert!(seen.len() >= 2, "{api:?}: a map and a reduce request");
+        for request in &seen {
+            assert_eq!(
+                request.body["temperature"],
+                json!(0),
+                "{api:?} request {}",
+                request.n
+            );
+        }
+        let map = seen.iter().find(|r| r.kind == Kind::Map).unwrap();
+        // The schema's fact properties, as they went over the wire: statement first.
+        let items = &map.raw[key_position(&map.raw, "items")..];
+        let statement = key_position(items, "statement");
+        for later in ["category", "slot", "conversations", "ended"] {
+            assert!(
+                statement < key_position(items, later),
+                "{api:?}: statement before {later} in {items}"
+            );
+        }
+    }
+}
+
+/// A small model's habits: the same fact over and over, and the prompt's own examples.
+fn small_model_map(request: &Request) -> Reply {
+    if request.kind == Kind::Reduce {
+        return Reply::Model;
+    }
+    let lisbon = json!({"category": "location", "slot": "home", "statement": "Lives in Lisbon", "conversations": ["c1"]});
+    let mut facts = vec![lisbon; 10];
+    facts.push(json!({"category": "pets", "slot": null, "statement": "Has a dog named Max", "conversations": ["c1", "c2"]}));
+    facts.push(json!({"category": "health", "slot": "diet", "statement": "Is vegetarian", "conversations": ["c2"]}));
+    // Cites both, but only c2 says it.
+    facts.push(json!({"category": "pets", "slot": null, "statement": "Has a dog named Rex", "conversations": ["c1", "c2"]}));
+    Reply::Json(json!({ "facts": facts }))
+}
+
+#[tokio::test]
+async fn repeated_and_ungrounded_facts_do_not_reach_memory() {
+    let server = FakeLlm::start(small_model_map).await;
+    let rules = Arc::new(fullpass::llm::BuiltinRules {
+        settings: fullpass::extract::ExtractSettings::default(),
+    });
+    let extractor = LlmExtractor::new(openai(&server).validate().unwrap(), rules).unwrap();
+    let export = vec![
+        conversation("a", 1, &["Hi, I live in Lisbon, near the river."]),
+        conversation("b", 3, &["I have a dog named Rex and I eat everything."]),
+    ];
+    let (facts, usage) = extract(&extractor, export, None).await;
+    let facts = facts.unwrap();
+    let home = find(&facts, "Lives in Lisbon").expect("home");
+    assert_eq!(home.mentions, 1, "ten copies citing one conversation");
+    assert_eq!(home.conversations, ["a"]);
+    let rex = find(&facts, "Has a dog named Rex").expect("pet");
+    assert_eq!(
+        (rex.mentions, rex.conversations.as_slice()),
+        (1, &["b".to_owned()][..])
+    );
+    assert!(
+        find(&facts, "Has a dog named Max").is_none(),
+        "{:?}",
+        values(&facts)
+    );
+    assert!(
+        find(&facts, "Is vegetarian").is_none(),
+        "{:?}",
+        values(&facts)
+    );
+    assert_eq!(usage.facts_ungrounded, 2);
+    let markdown = fullpass::memory::render_markdown(&facts);
+    assert!(
+        !markdown.contains("10×") && !markdown.contains("Max"),
+        "{markdown}"
+    );
+}
+
+/// `fullpass process --extractor llm` on an export, against `base_url`, with `extra` flags.
+async fn process_cli(export: Vec<u8>, base_url: &str, extra: &[&str]) -> (bool, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("export.json.gz");
+    std::fs::write(&file, export).unwrap();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_fullpass"))
+        .arg("process")
+        .arg(&file)
+        .args(["--extractor", "llm", "--llm-model", "test-model"])
+        .args(["--llm-base-url", base_url])
+        .args(extra)
+        .env_clear()
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(60), out)
+        .await
+        .expect("fullpass process finished")
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn a_job_where_every_chunk_failed_is_an_error_not_an_empty_memory() {
+    let server = FakeLlm::start(|r: &Request| match r.kind {
+        Kind::Map => Reply::Text("Sure! Here is what I found about the user.".to_owned()),
+        Kind::Reduce => Reply::Model,
+    })
+    .await;
+    let (result, usage) = extract(&extractor(openai(&server)), sample_export(), None).await;
+    let error = result.expect_err("no chunk got an answer");
+    assert!(
+        matches!(error, LlmError::NoChunkSucceeded { chunks: 1, .. }),
+        "{error}"
+    );
+    assert!(!error.is_transient());
+    assert!(error.to_string().contains("holds no JSON"), "{error}");
+    assert_eq!((usage.chunks, usage.chunks_skipped), (1, 1));
+    assert_eq!(server.reduce_requests(), 0);
+
+    // The CLI exits non-zero and says why; stdout gets no memory.
+    let (ok, stdout, stderr) =
+        process_cli(chatgpt_export(), &server.base_url(Api::Openai), &[]).await;
+    assert!(!ok, "{stdout}");
+    assert!(
+        stderr.contains("no chunk of conversation text got a usable answer"),
+        "{stderr}"
+    );
+    assert!(stdout.trim().is_empty(), "{stdout}");
+}
+
+#[tokio::test]
+async fn a_model_server_that_is_not_there_fails_fast_naming_the_setting() {
+    // A port nobody listens on (refused), and a host that does not resolve.
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap()
+    };
+    for base_url in [
+        format!("http://{closed}/v1"),
+        "http://fullpass-model-server.invalid/v1".to_owned(),
+    ] {
+        let mut a = args(ApiStyle::Openai, base_url.clone());
+        // The defaults: one retry per second, doubling, 20 per job (minutes of retries).
+        a.llm_retry_base = Duration::from_secs(1);
+        a.llm_retry_max = Duration::from_secs(60);
+        a.llm_max_retries = 20;
+        let extractor = extractor(a);
+        let started = Instant::now();
+        let run = extract(&extractor, sample_export(), None);
+        let (result, usage) = tokio::time::timeout(Duration::from_secs(30), run)
+            .await
+            .unwrap_or_else(|_| panic!("{base_url}: still retrying after 30s"));
+        let elapsed = started.elapsed();
+        let error = result.expect_err("nothing to talk to");
+        assert!(
+            elapsed < Duration::from_secs(10),
+            "{base_url}: failed after {elapsed:?}"
+        );
+        assert!(matches!(error, LlmError::Unreachable { .. }), "{error}");
+        let message = error.to_string();
+        assert!(message.contains("FULLPASS_LLM_BASE_URL"), "{message}");
+        assert!(message.contains(&base_url), "{message}");
+        assert!(usage.retries <= 3, "{usage:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_request_too_large_for_the_context_says_which_setting_to_lower() {
+    // llama.cpp's answer when the prompt does not fit its context.
+    let server = FakeLlm::start(|_| Reply::Status {
+        status: 400,
+        body: r#"{"error":{"code":400,"message":"the request exceeds the available context size, try increasing it","type":"exceed_context_size_error","n_prompt_tokens":2911,"n_ctx":2048}}"#.to_owned(),
+        retry_after: None,
+    })
+    .await;
+    let (result, usage) = extract(&extractor(openai(&server)), sample_export(), None).await;
+    let error = result.unwrap_err();
+    assert!(
+        matches!(error, LlmError::TooLarge { status: 400, .. }),
+        "{error}"
+    );
+    assert!(!error.is_transient());
+    let message = error.to_string();
+    assert!(
+        message.contains("lower FULLPASS_LLM_CHUNK_TOKENS (now 2000)"),
+        "{message}"
+    );
+    assert!(
+        message.contains("exceeds the available context size"),
+        "{message}"
+    );
+    assert_eq!((server.requests(), usage.retries), (1, 0));
+
+    // A reduce request that does not fit points at the reduce batch instead.
+    let server = FakeLlm::start(|r: &Request| match r.kind {
+        Kind::Map => Reply::Model,
+        Kind::Reduce => Reply::Status {
+            status: 413,
+            body: "Request Entity Too Large".to_owned(),
+            retry_after: None,
+        },
+    })
+    .await;
+    let (result, _) = extract(&extractor(openai(&server)), sample_export(), None).await;
+    let message = result.unwrap_err().to_string();
+    assert!(
+        message.contains("lower FULLPASS_LLM_REDUCE_BATCH (now 150)"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn quoted_passwords_are_redacted_whole_and_plain_code_is_sent_as_it_is() {
+    let server = FakeLlm::start(|_| Reply::Model).await;
+    let rules = Arc::new(fullpass::llm::BuiltinRules {
+        settings: fullpass::extract::ExtractSettings::default(),
+    });
+    let extractor = LlmExtractor::new(openai(&server).validate().unwrap(), rules).unwrap();
+    let error = r#"I live in Lima. Why this? psql: error: connection failed: "host=db user=app password='Blue sky,42' dbname=shop" and {"password": "correct horse, battery"}"#;
+    let code = "def login(user, password=None):\n    password = os.getenv(\"DB_PASSWORD\")\n    if (password == confirmPassword) {\n    user.password = hashed_password";
+    let export = vec![conversation("db", 2, &[error, code])];
+    let (facts, _) = extract(&extractor, export, None).await;
+    assert!(find(&facts.unwrap(), "Lives in Lima").is_some());
+    let map = server
+        .seen()
+        .into_iter()
+        .find(|r| r.kind == Kind::Map)
+        .unwrap();
+    for piece in ["Blue", "sky", "42", "correct", "horse", "battery"] {
+        assert!(!map.input.contains(piece), "{piece:?} sent: {}", map.input);
+    }
+    for line in code.lines() {
+        assert!(
+            map.input.contains(line.trim()),
+            "{line:?} not sent as it is: {}",
+            map.input
+        );
+    }
+}
+
+/// `fullpass config --check` with the LLM extractor pointed at `base_url`.
+async fn config_check(base_url: &str) -> (bool, String, Duration) {
+    let started = Instant::now();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_fullpass"))
+        .args(["config", "--check"])
+        .env_clear()
+        .env("DATABASE_URL", "postgres://postgres@127.0.0.1:1/none")
+        .env("SUPABASE_URL", "https://x.supabase.co")
+        .env("SUPABASE_SERVICE_ROLE_KEY", "service-key")
+        .env("FULLPASS_EXTRACTOR", "llm")
+        .env("FULLPASS_LLM_BASE_URL", base_url)
+        .env("FULLPASS_LLM_MODEL", "test-model")
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(60), out)
+        .await
+        .expect("fullpass config --check finished")
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text, started.elapsed())
+}
+
+#[tokio::test]
+async fn config_check_asks_the_model_server() {
+    let server = FakeLlm::start(|_| Reply::Model).await;
+    let (ok, text, _) = config_check(&server.base_url(Api::Openai)).await;
+    assert!(ok, "{text}");
+    assert!(text.contains("model server: ok"), "{text}");
+    assert_eq!(server.requests(), 1);
+    let request = &server.seen()[0];
+    assert_eq!(request.body["model"], "test-model");
+
+    let refusing = FakeLlm::start(|_| Reply::Status {
+        status: 404,
+        body: r#"{"error":{"message":"model 'test-model' not found","type":"not_found_error"}}"#
+            .to_owned(),
+        retry_after: None,
+    })
+    .await;
+    let (ok, text, _) = config_check(&refusing.base_url(Api::Openai)).await;
+    assert!(!ok, "{text}");
+    assert!(text.contains("model 'test-model' not found"), "{text}");
+
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap()
+    };
+    let (ok, text, elapsed) = config_check(&format!("http://{closed}/v1")).await;
+    assert!(!ok, "{text}");
+    assert!(text.contains("FULLPASS_LLM_BASE_URL"), "{text}");
+    assert!(elapsed < Duration::from_secs(10), "{elapsed:?}");
 }

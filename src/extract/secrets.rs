@@ -49,11 +49,48 @@ static SHAPED: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         .collect()
 });
 
-/// A label ("password is", "wifi password:", "pin =") followed by its value.
-const PASSWORD_LABEL_PATTERN: &str = r#"(?i)\b(?:password|passwd|pwd|passcode|passphrase|pin|pw)\b(?:\s+(?:is|was|for\s+\S+\s+is))?\s*(?:[:=]+|->)?\s*["'`]?([^\s"'`,;)]+)"#;
+/// A password label ("password", "pin", ...): its value may follow.
+const PASSWORD_LABEL_PATTERN: &str = r"(?i)\b(?:password|passwd|pwd|passcode|passphrase|pin|pw)\b";
 
 static PASSWORD_LABEL: LazyLock<Option<Regex>> =
     LazyLock::new(|| Regex::new(PASSWORD_LABEL_PATTERN).ok());
+
+/// What joins a label to its value: the end of a quoted or bracketed key
+/// (`"password": `, `(password)=(`), "is", "was", "for X is", `:`, `=`, `:=`, `->`, `==`.
+const LABEL_LINK_PATTERN: &str =
+    r#"^["'`\])]{0,2}(?:\s+(?:is|was|for\s+\S+\s+is))?\s*([:=!]+|->)?\s*"#;
+
+static LABEL_LINK: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(LABEL_LINK_PATTERN).ok());
+
+/// Longest quoted value taken as one password.
+const MAX_QUOTED_CHARS: usize = 128;
+
+/// Values after "password =" / "password:" in code that name a value, not hold one.
+const CODE_WORDS: &[&str] = &[
+    "string",
+    "str",
+    "int",
+    "integer",
+    "bool",
+    "boolean",
+    "text",
+    "varchar",
+    "char",
+    "bytes",
+    "none",
+    "null",
+    "nil",
+    "undefined",
+    "true",
+    "false",
+    "self",
+    "this",
+    "new",
+    "await",
+    "object",
+    "number",
+    "optional",
+];
 
 /// "passport number X12345678", "passport no: 123456789".
 const PASSPORT_PATTERN: &str =
@@ -262,14 +299,8 @@ fn find_patterned(text: &str, found: &mut Vec<Range<usize>>) {
         found.extend(re.find_iter(text).map(|m| m.range()));
     }
     if let Some(re) = PASSWORD_LABEL.as_ref() {
-        for caps in re.captures_iter(text) {
-            if let Some(value) = caps.get(1) {
-                let word = value.as_str().trim_end_matches(['.', '!', '?', ':']);
-                let lower = word.to_lowercase();
-                if word.chars().count() >= 3 && !NOT_A_PASSWORD.contains(&lower.as_str()) {
-                    found.push(value.start()..value.start() + word.len());
-                }
-            }
+        for label in re.find_iter(text) {
+            found.extend(labelled_value(text, label.end()));
         }
     }
     if let Some(re) = PASSPORT.as_ref() {
@@ -296,6 +327,101 @@ fn find_patterned(text: &str, found: &mut Vec<Range<usize>>) {
             }
         }
     }
+}
+
+/// The password after a label ending at `at`, if one follows. A quoted value is taken
+/// whole, to its closing quote (spaces and commas included); an unquoted one to the
+/// next space or punctuation, unless it is code naming a value (`getenv(...)`,
+/// `config.db`, `string`, `confirmPassword`) or a comparison with a name.
+fn labelled_value(text: &str, at: usize) -> Option<Range<usize>> {
+    let rest = text.get(at..)?;
+    let link = LABEL_LINK.as_ref()?.captures(rest)?;
+    let operator = link.get(1).map_or("", |m| m.as_str());
+    let start = at + link.get(0)?.end();
+    let rest = text.get(start..)?;
+    let mut chars = rest.chars();
+    let opening = chars.next()?;
+    let closing = match opening {
+        '"' | '\'' | '`' => Some(opening),
+        '(' => Some(')'),
+        '\u{201c}' => Some('\u{201d}'),
+        '\u{2018}' => Some('\u{2019}'),
+        _ => None,
+    };
+    if let Some(closing) = closing {
+        let inner = rest.get(opening.len_utf8()..)?;
+        let line = inner.split('\n').next().unwrap_or("");
+        if let Some(end) = line.find(closing)
+            && let Some(value) = line.get(..end)
+            && value.chars().count() <= MAX_QUOTED_CHARS
+        {
+            let value_start = start + opening.len_utf8();
+            let trimmed = value.trim();
+            let lower = trimmed.to_lowercase();
+            return (trimmed.chars().count() >= 3
+                && !NOT_A_PASSWORD.contains(&lower.as_str())
+                && !(opening == '(' && is_code_value(trimmed)))
+            .then(|| value_start..value_start + value.len());
+        }
+    }
+    let value_start = start
+        + if closing.is_some() {
+            opening.len_utf8()
+        } else {
+            0
+        };
+    let rest = text.get(value_start..)?;
+    let len = rest
+        .find(|c: char| c.is_whitespace() || "\"'`,;)".contains(c))
+        .unwrap_or(rest.len());
+    let word = rest.get(..len)?.trim_end_matches(['.', '!', '?', ':']);
+    let lower = word.to_lowercase();
+    let comparison = operator.contains("==") || operator.contains("!=");
+    // "password authentication failed": with nothing joining them, only a word shaped
+    // like a password is one.
+    let bare = link.get(0).is_some_and(|m| m.as_str().trim().is_empty());
+    let shaped = word.chars().any(|c| !c.is_alphabetic());
+    (word.chars().count() >= 3
+        && !NOT_A_PASSWORD.contains(&lower.as_str())
+        && !comparison
+        && (!bare || shaped)
+        && !is_code_value(word))
+    .then(|| value_start..value_start + word.len())
+}
+
+/// Whether an unquoted value after a password label is code: a call, an index, a
+/// member path, a variable (`$PW`, `%s`, `{pw}`), a type name, or another name for
+/// the password itself (`newPassword`, `PASSWORD_HASH`).
+fn is_code_value(word: &str) -> bool {
+    let lower = word.to_lowercase();
+    if word.contains(['(', '[', '{', '<']) || word.starts_with(['$', '%', '.', '&', '*']) {
+        return true;
+    }
+    if CODE_WORDS.contains(&lower.as_str()) {
+        return true;
+    }
+    let identifier = |part: &str| {
+        part.chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    let parts: Vec<&str> = word.split(['.', ':']).filter(|p| !p.is_empty()).collect();
+    if parts.len() >= 2 && word.contains(['.', ':']) && parts.iter().all(|p| identifier(p)) {
+        let dotted_digits = parts
+            .iter()
+            .skip(1)
+            .all(|p| !p.starts_with(|c: char| c.is_ascii_digit()));
+        if dotted_digits {
+            return true;
+        }
+    }
+    let has_digit = word.chars().any(|c| c.is_ascii_digit());
+    identifier(word)
+        && !has_digit
+        && ["password", "passwd", "pwd", "pass"]
+            .iter()
+            .any(|name| lower.contains(name))
 }
 
 fn merge(mut ranges: Vec<Range<usize>>) -> Vec<Range<usize>> {
@@ -594,6 +720,58 @@ mod tests {
         assert!(!secret("my password is wrong again"));
         assert!(!secret("I use a password manager"));
         assert!(!secret("postgres://db.internal:5432/app"));
+    }
+
+    #[test]
+    fn quoted_and_keyed_passwords_are_redacted_whole() {
+        for (text, password) in [
+            (
+                r#"psql: error: FATAL: could not connect with "host=db user=app password='Blue sky,42' dbname=app""#,
+                "Blue sky,42",
+            ),
+            (
+                r#"{"user": "app", "password": "correct horse, battery"}"#,
+                "correct horse, battery",
+            ),
+            (
+                "ERROR: duplicate key value violates unique constraint DETAIL: Key (password)=(hunter2secret) already exists.",
+                "hunter2secret",
+            ),
+            ("password = \"abc;def\"", "abc;def"),
+            ("my password is “saffron moon”", "saffron moon"),
+        ] {
+            let out = redact(text);
+            let pieces: Vec<&str> = password
+                .split([' ', ',', ';'])
+                .filter(|p| !p.is_empty())
+                .collect();
+            for piece in pieces {
+                assert!(!out.contains(piece), "{piece:?} left in {out:?}");
+            }
+            assert!(out.contains(REDACTED), "{out}");
+        }
+    }
+
+    #[test]
+    fn code_that_only_names_a_password_is_left_alone() {
+        for code in [
+            "password = os.getenv(\"DB_PASSWORD\")",
+            "password: string;",
+            "if (password == confirmPassword) {",
+            "user.password = hashed_password",
+            "const pwd = process.env.DB_PASS;",
+            "password = request.form['password']",
+            "pw = getpass.getpass()",
+            "cur.execute(sql, (user, password))",
+            "let password = $DB_PASSWORD",
+            "def login(username, password=None):",
+            "self.password = password",
+            "FATAL: password authentication failed for user \"postgres\"",
+        ] {
+            assert_eq!(redact(code), code);
+        }
+        assert!(secret("password = hunter2secret"));
+        assert!(secret("password == \"hunter2secret\""));
     }
 
     #[test]

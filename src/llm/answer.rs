@@ -3,6 +3,8 @@
 
 use super::api::{Answer, Reply};
 use super::chunk::Chunk;
+use super::grounding::Grounding;
+use super::reduce::merge_repeats;
 use super::repair::extract_json;
 use super::rules::ExtractRules;
 use crate::extract::{Category, Fact, MAX_CONVERSATION_IDS, Source};
@@ -18,6 +20,8 @@ pub(crate) struct ChunkFacts {
     pub facts: Vec<Fact>,
     pub invalid: u64,
     pub with_secrets: u64,
+    /// Facts whose key words are not in the text of the conversations they cite.
+    pub ungrounded: u64,
 }
 
 /// The JSON of an answer, from a tool call or from text.
@@ -69,10 +73,11 @@ pub(crate) fn chunk_facts(
 ) -> Result<ChunkFacts, String> {
     let value = answer_json(reply)?;
     let items = list(&value, "facts").ok_or("the answer has no \"facts\" list")?;
+    let grounding = Grounding::new(chunk);
     let mut out = ChunkFacts::default();
     for item in items {
-        match fact_from_item(item, chunk) {
-            Some(fact) => {
+        match fact_from_item(item, chunk, &grounding) {
+            Cited::Fact { fact, grounded } => {
                 let secret = rules.contains_secret(&fact.value)
                     || fact
                         .slot
@@ -80,24 +85,41 @@ pub(crate) fn chunk_facts(
                         .is_some_and(|s| rules.contains_secret(s));
                 if secret {
                     out.with_secrets += 1;
+                } else if !grounded {
+                    out.ungrounded += 1;
                 } else {
                     out.facts.push(fact);
                 }
             }
-            None => out.invalid += 1,
+            Cited::Invalid => out.invalid += 1,
         }
     }
+    // A model may repeat a fact: once per conversation is one mention, not one per copy.
+    out.facts = merge_repeats(out.facts);
     Ok(out)
 }
 
-fn fact_from_item(item: &Value, chunk: &Chunk) -> Option<Fact> {
+/// One item of a map answer, checked.
+enum Cited {
+    /// `grounded`: its key words are in the text of the conversations it cites.
+    Fact {
+        fact: Fact,
+        grounded: bool,
+    },
+    Invalid,
+}
+
+fn fact_from_item(item: &Value, chunk: &Chunk, grounding: &Grounding) -> Cited {
     let category = item
         .get("category")
         .and_then(Value::as_str)
-        .and_then(|c| Category::from_name(c.trim().to_ascii_lowercase().as_str()))?;
-    let statement = one_line(item.get("statement").and_then(Value::as_str)?);
+        .and_then(|c| Category::from_name(c.trim().to_ascii_lowercase().as_str()));
+    let statement = item.get("statement").and_then(Value::as_str).map(one_line);
+    let (Some(category), Some(statement)) = (category, statement) else {
+        return Cited::Invalid;
+    };
     if statement.is_empty() || statement.chars().count() > MAX_STATEMENT_CHARS {
-        return None;
+        return Cited::Invalid;
     }
     let slot = item
         .get("slot")
@@ -108,23 +130,41 @@ fn fact_from_item(item: &Value, chunk: &Chunk) -> Option<Fact> {
         Some(Value::String(label)) => vec![label.as_str()],
         _ => Vec::new(),
     };
+    let mut positions: Vec<usize> = Vec::new();
+    for position in labels.iter().filter_map(|l| chunk.position(l)) {
+        if !positions.contains(&position) {
+            positions.push(position);
+        }
+    }
+    if positions.is_empty() {
+        return Cited::Invalid;
+    }
+    // Citations whose own text holds the fact; if none does alone, all of them together.
+    let holding: Vec<usize> = positions
+        .iter()
+        .copied()
+        .filter(|&p| grounding.supports(&[p], &statement))
+        .collect();
+    let grounded = !holding.is_empty() || grounding.supports(&positions, &statement);
+    let positions = if holding.is_empty() {
+        positions
+    } else {
+        holding
+    };
     let mut conversations: Vec<String> = Vec::new();
     let mut first_seen = None;
     let mut last_seen = None;
-    for cited in labels.iter().filter_map(|l| chunk.conversation(l)) {
+    for cited in positions.iter().filter_map(|&p| chunk.conversations.get(p)) {
         if !conversations.contains(&cited.id) {
             conversations.push(cited.id.clone());
         }
         first_seen = earliest(first_seen, cited.first);
         last_seen = latest(last_seen, cited.last);
     }
-    if conversations.is_empty() {
-        return None;
-    }
     let ended = item.get("ended").and_then(Value::as_bool).unwrap_or(false);
     let mentions = u32::try_from(conversations.len()).unwrap_or(u32::MAX);
     conversations.truncate(MAX_CONVERSATION_IDS);
-    Some(Fact {
+    let fact = Fact {
         category,
         slot,
         value: statement,
@@ -135,7 +175,8 @@ fn fact_from_item(item: &Value, chunk: &Chunk) -> Option<Fact> {
         source: Source::Llm,
         previously: Vec::new(),
         ended,
-    })
+    };
+    Cited::Fact { fact, grounded }
 }
 
 pub(crate) fn earliest<T: Ord>(a: Option<T>, b: Option<T>) -> Option<T> {
@@ -222,7 +263,10 @@ mod tests {
     fn chunk() -> Chunk {
         Chunk {
             index: 0,
-            text: String::new(),
+            text: "## c1 | 2024-05-01 | Pets\n[user] I have a cat and I live in Porto. \
+                   I'm a welder; my key is sk-abc123\n## c2 | 2024-05-03 | Food\n\
+                   [user] Porto again. I used to be vegan.\n"
+                .to_owned(),
             conversations: vec![
                 ChunkConversation {
                     id: "conv-a".to_owned(),
@@ -292,6 +336,31 @@ mod tests {
         assert_eq!(out.with_secrets, 1);
         assert_eq!(out.facts.len(), 1);
         assert_eq!(out.facts[0].value, "Is a welder");
+    }
+
+    #[test]
+    fn repeated_and_ungrounded_facts() {
+        let welder = json!({"category": "work", "slot": "job", "statement": "Is a welder", "conversations": ["c1"]});
+        let reply = Reply {
+            answer: Answer::Json(json!({"facts": [
+                welder, welder, welder,
+                {"category": "work", "slot": "job", "statement": "Is a welder.", "conversations": ["c1", "c2"]},
+                {"category": "pets", "slot": null, "statement": "Has a dog named Max", "conversations": ["c1"]},
+                {"category": "health", "slot": "diet", "statement": "Is vegetarian", "conversations": ["c1", "c2"]},
+                {"category": "location", "slot": "home", "statement": "Lives in Porto", "conversations": ["c1", "c2"]},
+            ]})),
+            truncated: false,
+            input_tokens: 0,
+            output_tokens: 0,
+        };
+        let out = chunk_facts(&reply, &chunk(), &NoSecrets).unwrap();
+        assert_eq!((out.invalid, out.ungrounded), (0, 2));
+        let values: Vec<&str> = out.facts.iter().map(|f| f.value.as_str()).collect();
+        assert_eq!(values, ["Is a welder", "Lives in Porto"]);
+        // Four copies, one conversation: c2 was cited but does not say it.
+        assert_eq!(out.facts[0].mentions, 1);
+        assert_eq!(out.facts[0].conversations, ["conv-a"]);
+        assert_eq!(out.facts[1].mentions, 2);
     }
 
     #[test]

@@ -5,12 +5,21 @@
 
 use super::LlmError;
 use super::config::{ApiStyle, LlmConfig};
+use super::prompt::REDUCE_TOOL;
 use super::usage::{JobUsage, estimate_tokens};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
 
 const ANTHROPIC_VERSION: &str = "2023-06-01";
+/// Retries of a request that could not connect to a server not reached yet in the job,
+/// and their delays: together well under ten seconds.
+const UNREACHED_RETRIES: u32 = 2;
+const UNREACHED_RETRY_BASE: Duration = Duration::from_millis(250);
+const UNREACHED_RETRY_MAX: Duration = Duration::from_secs(1);
+/// `fullpass config --check`: the longest wait for the model server, and the answer's size.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(30);
+const CHECK_OUTPUT_TOKENS: u32 = 8;
 /// Characters of a provider's error body quoted in an error when it is not JSON.
 const ERROR_BODY_CHARS: usize = 300;
 
@@ -48,6 +57,8 @@ enum Failure {
     Transient {
         message: String,
         retry_after: Option<Duration>,
+        /// No connection was made (refused, unknown host): the server may not be there at all.
+        connect: bool,
     },
     Fatal(LlmError),
 }
@@ -95,6 +106,8 @@ impl ApiClient {
                 // `max_tokens` is refused by OpenAI's reasoning models; servers that
                 // do not know this name ignore it.
                 "max_completion_tokens": max_tokens,
+                // Facts, not creativity: small local models drift at their default temperature.
+                "temperature": 0,
                 "response_format": {
                     "type": "json_schema",
                     "json_schema": {"name": call.tool, "strict": true, "schema": call.schema},
@@ -103,6 +116,7 @@ impl ApiClient {
             ApiStyle::Anthropic => json!({
                 "model": model,
                 "max_tokens": max_tokens,
+                "temperature": 0,
                 // The instructions and tool repeat on every request: let the provider cache them.
                 "system": [{
                     "type": "text",
@@ -116,6 +130,51 @@ impl ApiClient {
                     "input_schema": call.schema,
                 }],
                 "tool_choice": {"type": "tool", "name": call.tool},
+            }),
+        }
+    }
+
+    /// One tiny request (a few output tokens, no retries, at most `CHECK_TIMEOUT`):
+    /// whether the server is there, takes the key and knows the model.
+    pub(crate) async fn check(&self) -> Result<(), LlmError> {
+        let question = json!([{"role": "user", "content": "Reply with OK."}]);
+        let body = match self.config.api {
+            ApiStyle::Openai => json!({
+                "model": self.config.model,
+                "messages": question,
+                "max_completion_tokens": CHECK_OUTPUT_TOKENS,
+                "temperature": 0,
+            }),
+            ApiStyle::Anthropic => json!({
+                "model": self.config.model,
+                "max_tokens": CHECK_OUTPUT_TOKENS,
+                "temperature": 0,
+                "messages": question,
+            }),
+        };
+        let bytes = bytes::Bytes::from(body.to_string());
+        let provider = self.provider.clone();
+        match tokio::time::timeout(CHECK_TIMEOUT, self.exchange(bytes, "check")).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(Failure::Fatal(error))) => Err(error),
+            Ok(Err(Failure::Transient {
+                message, connect, ..
+            })) => Err(match connect {
+                true => LlmError::Unreachable {
+                    provider,
+                    attempts: 1,
+                    message,
+                },
+                false => LlmError::Unavailable {
+                    provider,
+                    retries: 0,
+                    last: message,
+                },
+            }),
+            Err(_) => Err(LlmError::Unavailable {
+                provider,
+                retries: 0,
+                last: format!("no answer within {CHECK_TIMEOUT:?}"),
             }),
         }
     }
@@ -134,10 +193,12 @@ impl ApiClient {
             + estimate_tokens(call.tool_description);
         let estimate = estimated_input + u64::from(self.config.max_output_tokens);
         let mut attempt: u32 = 0;
+        let mut connect_failures: u32 = 0;
         loop {
             let reservation = usage.reserve(estimate)?;
-            match self.exchange(bytes.clone()).await {
+            match self.exchange(bytes.clone(), call.tool).await {
                 Ok(exchange) => {
+                    usage.mark_server_reached();
                     let mut reply = exchange.reply;
                     let (input, output) = match exchange.reported {
                         Some((input, output)) => {
@@ -161,8 +222,25 @@ impl ApiClient {
                 Err(Failure::Transient {
                     message,
                     retry_after,
+                    connect,
                 }) => {
                     drop(reservation);
+                    // A server never reached in this job is likely not there at all (wrong
+                    // URL, not started): a few quick tries, not the long backoff.
+                    if !connect {
+                        usage.mark_server_reached();
+                    }
+                    let unreached = connect && !usage.server_reached();
+                    if unreached {
+                        connect_failures += 1;
+                        if connect_failures > UNREACHED_RETRIES {
+                            return Err(LlmError::Unreachable {
+                                provider: self.provider.clone(),
+                                attempts: connect_failures,
+                                message,
+                            });
+                        }
+                    }
                     if let Some(wait) = retry_after
                         && wait > self.config.retry_max
                     {
@@ -173,14 +251,24 @@ impl ApiClient {
                         });
                     }
                     if usage.take_retry().is_none() {
+                        if unreached {
+                            return Err(LlmError::Unreachable {
+                                provider: self.provider.clone(),
+                                attempts: connect_failures,
+                                message,
+                            });
+                        }
                         return Err(LlmError::Unavailable {
                             provider: self.provider.clone(),
                             retries: usage.retries(),
                             last: message,
                         });
                     }
-                    let delay = backoff(attempt, self.config.retry_base, self.config.retry_max)
-                        .max(retry_after.unwrap_or_default());
+                    let delay = match unreached {
+                        true => backoff(attempt, UNREACHED_RETRY_BASE, UNREACHED_RETRY_MAX),
+                        false => backoff(attempt, self.config.retry_base, self.config.retry_max),
+                    }
+                    .max(retry_after.unwrap_or_default());
                     tracing::warn!(
                         provider = %self.provider,
                         error = %message,
@@ -194,7 +282,7 @@ impl ApiClient {
         }
     }
 
-    async fn exchange(&self, body: bytes::Bytes) -> Result<Exchange, Failure> {
+    async fn exchange(&self, body: bytes::Bytes, tool: &str) -> Result<Exchange, Failure> {
         let mut request = self
             .http
             .post(&self.endpoint)
@@ -215,6 +303,7 @@ impl ApiClient {
         let response = request.send().await.map_err(|e| Failure::Transient {
             message: crate::net::describe_http_error(&e),
             retry_after: None,
+            connect: e.is_connect(),
         })?;
         let status = response.status().as_u16();
         let retry_after = response
@@ -225,13 +314,15 @@ impl ApiClient {
         let text = response.text().await.map_err(|e| Failure::Transient {
             message: crate::net::describe_http_error(&e),
             retry_after: None,
+            connect: false,
         })?;
         if !(200..300).contains(&status) {
-            return Err(self.classify(status, &text, retry_after));
+            return Err(self.classify(status, &text, retry_after, tool));
         }
         let envelope: Value = serde_json::from_str(&text).map_err(|e| Failure::Transient {
             message: format!("HTTP {status} with a body that is not JSON ({e})"),
             retry_after: None,
+            connect: false,
         })?;
         let parsed = match self.config.api {
             ApiStyle::Openai => openai_reply(&envelope),
@@ -243,12 +334,33 @@ impl ApiClient {
                 excerpt(&text, ERROR_BODY_CHARS)
             ),
             retry_after: None,
+            connect: false,
         })
     }
 
-    fn classify(&self, status: u16, body: &str, retry_after: Option<Duration>) -> Failure {
+    fn classify(
+        &self,
+        status: u16,
+        body: &str,
+        retry_after: Option<Duration>,
+        tool: &str,
+    ) -> Failure {
         let (message, code) = provider_error(body);
         let provider = self.provider.clone();
+        if is_context_error(status, &message, code.as_deref()) {
+            // Map requests grow with the chunk size, reduce requests with the batch size.
+            let (setting, value) = match tool {
+                REDUCE_TOOL => ("FULLPASS_LLM_REDUCE_BATCH", self.config.reduce_batch),
+                _ => ("FULLPASS_LLM_CHUNK_TOKENS", self.config.chunk_tokens),
+            };
+            return Failure::Fatal(LlmError::TooLarge {
+                provider,
+                status,
+                message,
+                setting,
+                value,
+            });
+        }
         if is_quota_error(status, &message, code.as_deref()) {
             return Failure::Fatal(LlmError::Quota {
                 provider,
@@ -269,6 +381,7 @@ impl ApiClient {
             408 | 425 | 429 | 500..=599 => Failure::Transient {
                 message: format!("HTTP {status}: {message}"),
                 retry_after,
+                connect: false,
             },
             _ => Failure::Fatal(LlmError::Rejected {
                 provider,
@@ -377,6 +490,30 @@ fn provider_error(body: &str) -> (String, Option<String>) {
     (message, field("code").or_else(|| field("type")))
 }
 
+/// The request does not fit the model's context window: llama.cpp, vLLM, OpenAI and
+/// Anthropic say so with a 400 (or 413) in their own words.
+fn is_context_error(status: u16, message: &str, code: Option<&str>) -> bool {
+    const CONTEXT_CODES: [&str; 2] = ["context_length_exceeded", "exceed_context_size_error"];
+    if !matches!(status, 400 | 413) {
+        return false;
+    }
+    if code.is_some_and(|c| CONTEXT_CODES.contains(&c)) {
+        return true;
+    }
+    let message = message.to_ascii_lowercase();
+    [
+        "context size",
+        "context length",
+        "context window",
+        "maximum context",
+        "prompt is too long",
+        "too many tokens",
+    ]
+    .iter()
+    .any(|needle| message.contains(needle))
+        || (status == 413 && message.contains("too large"))
+}
+
 /// Out of credit or quota: OpenAI says so with a 429 and `insufficient_quota`;
 /// others use 402 or a 400 whose message speaks of billing or credit.
 fn is_quota_error(status: u16, message: &str, code: Option<&str>) -> bool {
@@ -465,6 +602,24 @@ mod tests {
             provider_error("<html>bad gateway</html>").0,
             "<html>bad gateway</html>"
         );
+    }
+
+    #[test]
+    fn context_errors_are_told_apart_from_other_refusals() {
+        let llama = r#"{"error":{"code":400,"message":"the request exceeds the available context size, try increasing it","type":"exceed_context_size_error","n_prompt_tokens":9000,"n_ctx":4096}}"#;
+        let (m, c) = provider_error(llama);
+        assert!(is_context_error(400, &m, c.as_deref()));
+        let openai = r#"{"error":{"message":"This model's maximum context length is 128000 tokens.","type":"invalid_request_error","code":"context_length_exceeded"}}"#;
+        let (m, c) = provider_error(openai);
+        assert!(is_context_error(400, &m, c.as_deref()));
+        let anthropic = r#"{"type":"error","error":{"type":"invalid_request_error","message":"prompt is too long: 210000 tokens > 200000 maximum"}}"#;
+        let (m, c) = provider_error(anthropic);
+        assert!(is_context_error(400, &m, c.as_deref()));
+        assert!(is_context_error(413, "Request Entity Too Large", None));
+        let model = r#"{"error":{"message":"model 'x' not found","type":"invalid_request_error"}}"#;
+        let (m, c) = provider_error(model);
+        assert!(!is_context_error(400, &m, c.as_deref()));
+        assert!(!is_context_error(500, "context size", None));
     }
 
     #[test]

@@ -47,13 +47,18 @@ pub struct Chunk {
 impl Chunk {
     /// The conversation a label (`c3`, `C3`, `3`) stands for.
     pub fn conversation(&self, label: &str) -> Option<&ChunkConversation> {
+        self.conversations.get(self.position(label)?)
+    }
+
+    /// Where the conversation a label stands for is in `conversations`.
+    pub fn position(&self, label: &str) -> Option<usize> {
         let label = label.trim();
         let digits = label
             .strip_prefix('c')
             .or_else(|| label.strip_prefix('C'))
             .unwrap_or(label);
         let n: usize = digits.parse().ok()?;
-        self.conversations.get(n.checked_sub(1)?)
+        n.checked_sub(1).filter(|&i| i < self.conversations.len())
     }
 
     /// Identifies a chunk's result for checkpoints: the same text, conversations,

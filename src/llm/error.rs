@@ -12,6 +12,17 @@ pub enum LlmError {
         status: u16,
         message: String,
     },
+    /// The request does not fit the model's context: smaller requests would.
+    #[error(
+        "the {provider} refused a request too large for the model's context (HTTP {status}): {message}; lower {setting} (now {value}) or give the model a larger context"
+    )]
+    TooLarge {
+        provider: String,
+        status: u16,
+        message: String,
+        setting: &'static str,
+        value: usize,
+    },
     /// The provider's content filter refused this text: only its chunk is lost.
     #[error("the {provider} refused this text under its content policy: {message}")]
     ContentRefused { provider: String, message: String },
@@ -29,12 +40,34 @@ pub enum LlmError {
         retries: u32,
         last: String,
     },
+    /// The model server could not be reached at all (connection refused, unknown host)
+    /// before it ever answered in this job: likely a wrong URL or a server not started.
+    #[error(
+        "cannot reach the {provider} ({attempts} attempts): {message}; check FULLPASS_LLM_BASE_URL and that the model server is running"
+    )]
+    Unreachable {
+        provider: String,
+        attempts: u32,
+        message: String,
+    },
     /// The provider asked for a longer pause than a job waits; the queue should retry later.
     #[error("the {provider} asks to wait {wait:?} before the next request: {message}")]
     RetryLater {
         provider: String,
         wait: Duration,
         message: String,
+    },
+    /// No chunk gave an answer (each was refused or never parsed): an empty memory
+    /// would pass for "nothing to remember". Not transient: transient failures end the
+    /// job as [`LlmError::Unavailable`] before a chunk is given up, and a refusal or an
+    /// answer that does not parse comes again from the same model on the same text.
+    #[error(
+        "no chunk of conversation text got a usable answer from the {provider} ({chunks} tried); the last problem: {last}"
+    )]
+    NoChunkSucceeded {
+        provider: String,
+        chunks: u64,
+        last: String,
     },
     /// The next request could take the job past its token budget.
     #[error(
@@ -64,13 +97,16 @@ impl LlmError {
     pub fn is_transient(&self) -> bool {
         match self {
             LlmError::Unavailable { .. }
+            | LlmError::Unreachable { .. }
             | LlmError::RetryLater { .. }
             | LlmError::Checkpoint { .. } => true,
             LlmError::Ingest(e) => e.is_transient(),
             LlmError::Rejected { .. }
+            | LlmError::TooLarge { .. }
             | LlmError::ContentRefused { .. }
             | LlmError::Quota { .. }
             | LlmError::Budget { .. }
+            | LlmError::NoChunkSucceeded { .. }
             | LlmError::Client(_)
             | LlmError::InputIncomplete => false,
         }

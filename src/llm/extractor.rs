@@ -40,6 +40,31 @@ impl std::fmt::Debug for LlmExtractor {
     }
 }
 
+/// One chunk's facts, or why it was given up.
+struct MappedChunk {
+    index: u64,
+    facts: Vec<Fact>,
+    skipped: Option<String>,
+}
+
+impl MappedChunk {
+    fn done(index: u64, facts: Vec<Fact>) -> MappedChunk {
+        MappedChunk {
+            index,
+            facts,
+            skipped: None,
+        }
+    }
+
+    fn skipped(index: u64, problem: String) -> MappedChunk {
+        MappedChunk {
+            index,
+            facts: Vec::new(),
+            skipped: Some(problem),
+        }
+    }
+}
+
 /// What [`LlmExtractor::extract_export`] produced.
 #[derive(Debug)]
 pub struct LlmPassOutput {
@@ -61,6 +86,12 @@ impl LlmExtractor {
 
     pub fn config(&self) -> &LlmConfig {
         &self.config
+    }
+
+    /// Sends the model server one tiny request (no retries, bounded wait): `Ok` when it
+    /// answered, else why not (unreachable, key refused, unknown model, ...).
+    pub async fn check(&self) -> Result<(), LlmError> {
+        self.api.check().await
     }
 
     /// A fresh spending ledger for one job, with the configured budget.
@@ -105,12 +136,28 @@ impl LlmExtractor {
             .map(|chunk| self.map_chunk(chunk, checkpoints, usage))
             .buffer_unordered(self.config.concurrency.max(1));
         let mut by_chunk: Vec<(u64, Vec<Fact>)> = Vec::new();
+        let mut last_problem: Option<String> = None;
         while let Some(result) = mapped.next().await {
-            by_chunk.push(result?);
+            let mapped = result?;
+            if let Some(problem) = mapped.skipped {
+                last_problem = Some(problem);
+            }
+            by_chunk.push((mapped.index, mapped.facts));
         }
         drop(mapped);
         if !ended.load(Ordering::Relaxed) {
             return Err(LlmError::InputIncomplete);
+        }
+        let spent = usage.snapshot();
+        if spent.chunks > 0
+            && spent.chunks_skipped >= spent.chunks
+            && let Some(last) = last_problem
+        {
+            return Err(LlmError::NoChunkSucceeded {
+                provider: self.config.provider(),
+                chunks: spent.chunks,
+                last,
+            });
         }
         // Export order, so the same export gives the same reduce requests.
         by_chunk.sort_by_key(|(index, _)| *index);
@@ -130,14 +177,14 @@ impl LlmExtractor {
         chunk: Chunk,
         checkpoints: Option<Checkpoints<'_>>,
         usage: &JobUsage,
-    ) -> Result<(u64, Vec<Fact>), LlmError> {
+    ) -> Result<MappedChunk, LlmError> {
         usage.record(|u| u.chunks += 1);
         let hash = chunk.fingerprint(&self.config.model);
         if let Some(saved) = checkpoints {
             match saved.load(&hash).await {
                 Ok(Some(facts)) => {
                     usage.record(|u| u.chunks_from_checkpoint += 1);
-                    return Ok((chunk.index, facts));
+                    return Ok(MappedChunk::done(chunk.index, facts));
                 }
                 Ok(None) => {}
                 // A checkpoint only saves money: without one the chunk is just requested.
@@ -153,13 +200,17 @@ impl LlmExtractor {
             schema: &self.map_schema,
         };
         let mut cost = ChunkCost::default();
+        let mut last_problem = String::new();
         for attempt in 1..=CHUNK_ATTEMPTS {
             let reply = match self.api.call(&call, usage).await {
                 Ok(reply) => reply,
                 Err(LlmError::ContentRefused { message, .. }) => {
                     tracing::warn!(chunk = chunk.index, error = %message, "chunk refused by the provider; skipped");
                     usage.record(|u| u.chunks_skipped += 1);
-                    return Ok((chunk.index, Vec::new()));
+                    return Ok(MappedChunk::skipped(
+                        chunk.index,
+                        format!("refused under the content policy: {message}"),
+                    ));
                 }
                 Err(e) => return Err(e),
             };
@@ -172,6 +223,7 @@ impl LlmExtractor {
                         u.facts_proposed += found.facts.len() as u64;
                         u.facts_invalid += found.invalid;
                         u.facts_with_secrets += found.with_secrets;
+                        u.facts_ungrounded += found.ungrounded;
                     });
                     if let Some(saved) = checkpoints
                         && let Err(e) = saved
@@ -180,7 +232,7 @@ impl LlmExtractor {
                     {
                         tracing::warn!(error = %e, "could not save a chunk checkpoint");
                     }
-                    return Ok((chunk.index, found.facts));
+                    return Ok(MappedChunk::done(chunk.index, found.facts));
                 }
                 Err(problem) => {
                     tracing::warn!(
@@ -190,11 +242,18 @@ impl LlmExtractor {
                         %problem,
                         "unusable answer for a chunk"
                     );
+                    last_problem = match reply.truncated {
+                        true => format!(
+                            "{problem} (stopped at FULLPASS_LLM_MAX_OUTPUT_TOKENS={})",
+                            self.config.max_output_tokens
+                        ),
+                        false => problem,
+                    };
                 }
             }
         }
         usage.record(|u| u.chunks_skipped += 1);
-        Ok((chunk.index, Vec::new()))
+        Ok(MappedChunk::skipped(chunk.index, last_problem))
     }
 
     /// Reads a whole export (on a blocking thread) while mapping its chunks, then

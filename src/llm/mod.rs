@@ -54,6 +54,7 @@ mod chunk;
 mod config;
 mod error;
 mod extractor;
+mod grounding;
 mod prompt;
 mod reduce;
 mod repair;

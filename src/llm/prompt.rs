@@ -5,7 +5,7 @@ use crate::extract::Category;
 use serde_json::{Value, json};
 
 /// Changes whenever a prompt or schema changes, so old checkpoints are not reused.
-pub const PROMPT_VERSION: &str = "fullpass-llm-2";
+pub const PROMPT_VERSION: &str = "fullpass-llm-3";
 
 /// The forced tool (Anthropic) / schema name (OpenAI) of a map answer.
 pub const MAP_TOOL: &str = "record_facts";
@@ -50,8 +50,10 @@ relationship (\"Has a daughter, Mia\")
 - general knowledge or task content that says nothing about who the person is
 
 statement: a short third-person phrase in English without the subject, one fact each, \
-names, places and numbers kept exact: \"Lives in Denver\", \"Works as a nurse at St. Mary's \
-Hospital\", \"Has a dog named Max\", \"Is vegetarian\", \"Prefers concise answers\".
+names, places and numbers copied exactly as the person wrote them. Forms (fill in the \
+person's own words, never these placeholders): \"Lives in <city>\", \"Works as a <job> at \
+<employer>\", \"Has a <animal> named <name>\", \"Is <diet>\", \"Prefers <how to answer>\". \
+Every fact must come from the conversations below; if they hold none, return an empty list.
 slot: for a fact with one current value, a short key so that a newer value replaces an older \
 one: name, age, home, employer, job, school, partner, diet, ... Use null for facts that \
 accumulate (hobbies, pets, languages, children, friends).
@@ -91,11 +93,13 @@ pub fn map_schema() -> Value {
                 "items": {
                     "type": "object",
                     "additionalProperties": false,
-                    "required": ["category", "slot", "statement", "conversations", "ended"],
+                    // In this order on the wire: a model writes the statement first, then
+                    // classifies it and cites where it was said.
+                    "required": ["statement", "category", "slot", "conversations", "ended"],
                     "properties": {
+                        "statement": {"type": "string"},
                         "category": {"type": "string", "enum": categories},
                         "slot": {"type": ["string", "null"]},
-                        "statement": {"type": "string"},
                         "conversations": {"type": "array", "items": {"type": "string"}},
                         "ended": {"type": "boolean"}
                     }

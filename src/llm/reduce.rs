@@ -32,7 +32,16 @@ fn statement_key(fact: &Fact) -> (Category, bool, String) {
 
 /// Folds `other`, the same fact seen elsewhere, into `into`.
 fn merge_into(into: &mut Fact, other: Fact) {
-    into.mentions = into.mentions.saturating_add(other.mentions);
+    // Mentions count conversations: one both facts cite is counted once.
+    let shared = other
+        .conversations
+        .iter()
+        .filter(|id| into.conversations.contains(id))
+        .count();
+    let shared = u32::try_from(shared).unwrap_or(u32::MAX);
+    into.mentions = into
+        .mentions
+        .saturating_add(other.mentions.saturating_sub(shared));
     into.first_seen = earliest(into.first_seen, other.first_seen);
     into.last_seen = latest(into.last_seen, other.last_seen);
     for id in other.conversations {

@@ -35,6 +35,10 @@ pub struct LlmUsage {
     pub facts_invalid: u64,
     /// Facts dropped because the secret filter found a secret in them.
     pub facts_with_secrets: u64,
+    /// Facts dropped because their key words are not in the text of the conversations
+    /// they cite (invented, or copied from the instructions).
+    #[serde(default)]
+    pub facts_ungrounded: u64,
 }
 
 impl LlmUsage {
@@ -47,6 +51,8 @@ struct Ledger {
     usage: LlmUsage,
     /// Tokens promised to requests in flight (their estimate, until the answer reports usage).
     reserved: u64,
+    /// The model server answered at least once in this job (any HTTP status).
+    server_reached: bool,
 }
 
 /// Live spending of one job, shared by its concurrent requests. Readable at any time
@@ -69,6 +75,7 @@ impl JobUsage {
                     ..LlmUsage::default()
                 },
                 reserved: 0,
+                server_reached: false,
             }),
         }
     }
@@ -114,6 +121,14 @@ impl JobUsage {
         }
         ledger.usage.retries += 1;
         Some(ledger.usage.retries)
+    }
+
+    pub(crate) fn mark_server_reached(&self) {
+        self.ledger().server_reached = true;
+    }
+
+    pub(crate) fn server_reached(&self) -> bool {
+        self.ledger().server_reached
     }
 
     pub(crate) fn retries(&self) -> u32 {

@@ -42,6 +42,8 @@ pub struct Request {
     /// The user message: the chunk (map) or the numbered facts (reduce).
     pub input: String,
     pub body: Value,
+    /// The body as sent, for what parsing loses (key order).
+    pub raw: String,
     pub headers: Vec<(String, String)>,
 }
 
@@ -215,6 +217,7 @@ async fn handle(
     let counters = &state.counters;
     let _in_flight = InFlight::enter(counters);
     let n = counters.requests.fetch_add(1, Ordering::SeqCst) + 1;
+    let raw = String::from_utf8_lossy(&body).into_owned();
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let (system, input) = match api {
         Api::Openai => (
@@ -248,6 +251,7 @@ async fn handle(
         kind,
         input: input.clone(),
         body: body.clone(),
+        raw,
         headers: headers
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_owned()))
