@@ -299,9 +299,11 @@ pub fn polarity(s: &Sentence, from: usize, to: usize) -> Polarity {
         || has("formerly")
         || has("former")
         || pair("stopped", "being");
+    // "I'm no chef" denies being one, as "not" does.
+    let denied = pair("am", "no") || pair("is", "no") || pair("are", "no");
     if ended {
         Polarity::Ended
-    } else if has("not") || has("never") || has("nor") {
+    } else if has("not") || has("never") || has("nor") || denied {
         Polarity::Negated
     } else {
         Polarity::Affirmed

@@ -7,6 +7,7 @@
 //! the user is.
 
 mod consolidate;
+mod coreference;
 mod fact;
 mod guards;
 mod lexicon;
@@ -257,7 +258,13 @@ fn user_message_facts(
     let mut own_text_framing = false;
     let mut third_party_framing = false;
     let mut previous_len = 0;
+    // The user's relative or pet the previous sentence introduced (`coreference`).
+    let mut antecedent: Option<String> = None;
     for sentence in text::sentences(&own.text) {
+        let resolved = antecedent
+            .take()
+            .and_then(|a| coreference::resolved(sentence, &a));
+        let sentence = resolved.as_deref().unwrap_or(sentence);
         let (prepared, mut parsed) = rules::parse_with_subject(sentence, false);
         // "I'm a lawyer. Just kidding, I'm a student": take back the previous sentence.
         if [
@@ -294,6 +301,7 @@ fn user_message_facts(
         if !rules::speaks_of_self(&parsed) {
             continue;
         }
+        antecedent = coreference::antecedent(&parsed);
         let mut transform_at = guards::transform_start(&parsed.norm);
         let mut checked = true;
         if transform_at.is_some()

@@ -89,6 +89,7 @@ mod identity;
 mod interests;
 mod people;
 mod places;
+mod plausible;
 mod wellbeing;
 mod work;
 
@@ -457,8 +458,13 @@ impl<'a> Scan<'a> {
         !self.ctx.roleplay
     }
 
-    /// Polarity of the clause from token `from` to the next clause break.
+    /// Polarity of the clause from token `from` to the next clause break; a statement
+    /// the clause's opening puts in the past ("before that I spent six years as…",
+    /// "previously, head of sales at…") is ended.
     pub fn polarity(&self, from: usize) -> Polarity {
+        if self.opened_in_the_past(from) {
+            return Polarity::Ended;
+        }
         let mut to = from + 1;
         while to < self.s.len()
             && !matches!(
@@ -487,6 +493,31 @@ impl<'a> Scan<'a> {
         guards::polarity(self.s, from, to)
     }
 
+    /// Whether the words from the clause's start up to token `at` mark what follows as
+    /// past: "before that", "previously", "back then", "prior to that", "spent N years".
+    /// A clause break resets it, so "I was a cook before that, now I'm a nurse" keeps
+    /// the nurse current.
+    pub fn opened_in_the_past(&self, at: usize) -> bool {
+        let start = (0..at)
+            .rev()
+            .find(|&k| is_clause_break(self.s.lower(k)))
+            .map_or(0, |k| k + 1);
+        let words: Vec<&str> = (start..at.min(self.s.len()))
+            .map(|k| self.s.lower(k))
+            .collect();
+        let pair = |a: &str, b: &str| words.windows(2).any(|p| p == [a, b]);
+        words.iter().any(|w| {
+            matches!(
+                *w,
+                "previously" | "formerly" | "spent" | "beforehand" | "earlier" | "originally"
+            )
+        }) || pair("before", "that")
+            || pair("before", "this")
+            || pair("back", "then")
+            || pair("prior", "to")
+            || words.windows(3).any(|w| w == ["in", "the", "past"])
+    }
+
     pub fn add(
         &mut self,
         category: Category,
@@ -501,6 +532,10 @@ impl<'a> Scan<'a> {
             .trim()
             .to_owned();
         if value.chars().filter(|c| c.is_alphanumeric()).count() < 2 {
+            return;
+        }
+        // A single-valued fact supersedes older ones, so a misread one does harm twice.
+        if slot.is_some() && !plausible::is_plausible(&value) {
             return;
         }
         let value = super::phrases::capitalise(&value);
@@ -554,6 +589,14 @@ impl<'a> Scan<'a> {
             })
             .collect()
     }
+}
+
+/// Words that end a clause: a comma, "but", "now", "and".
+fn is_clause_break(word: &str) -> bool {
+    matches!(
+        word,
+        "," | ";" | "." | "but" | "!" | "?" | "and" | "now" | "currently" | "today"
+    )
 }
 
 /// Runs every rule on one sentence.
@@ -826,6 +869,42 @@ mod tests {
             with_subject("Moving is stressful", false),
             "Moving is stressful"
         );
+    }
+
+    #[test]
+    fn a_clause_opened_in_the_past_ends_the_job_it_names() {
+        let found = facts("Before that I spent 9 years as a baker in Hull");
+        assert!(!found.is_empty());
+        assert!(found.iter().all(|f| f.ended), "{found:?}");
+        // The clause break ends the past: the second job is current.
+        let found = facts("Previously a baker, now I am a welder");
+        let welder = found.iter().find(|f| f.value == "Welder");
+        assert!(welder.is_some_and(|f| !f.ended), "{found:?}");
+    }
+
+    #[test]
+    fn a_denied_role_is_no_job() {
+        assert!(
+            !values("I am no baker, so keep it simple").contains(&"Baker".to_owned()),
+            "{:?}",
+            values("I am no baker, so keep it simple")
+        );
+        assert!(values("I am a baker, so keep it simple").contains(&"Baker".to_owned()));
+    }
+
+    #[test]
+    fn relatives_named_with_called_or_name_is() {
+        for text in [
+            "My nephew is called Oskar",
+            "my nephew's name is Oskar",
+            "My nephew Oskar",
+        ] {
+            assert!(
+                values(text).contains(&"Nephew: Oskar".to_owned()),
+                "{text}: {:?}",
+                values(text)
+            );
+        }
     }
 
     #[test]

@@ -82,6 +82,8 @@ fn possessives(scan: &mut Scan) {
             name_start += 1;
         }
         if let Some((label, partner)) = relation(&word_text) {
+            // "my brother Tomasz", "my brother is called Tomasz", "my brother's name is Tomasz".
+            let name_start = name_start + naming_words(scan, name_start);
             let Some(name) = phrases::name_at(scan.s, name_start, false) else {
                 continue;
             };
@@ -115,6 +117,18 @@ fn possessives(scan: &mut Scan) {
                 add_pet(scan, label, &name.text, None);
             }
         }
+    }
+}
+
+/// How many tokens at `at` announce a name: "is called", "is named", "called",
+/// "'s name is"; 0 when the name comes straight after the relation.
+fn naming_words(scan: &Scan, at: usize) -> usize {
+    let w = |k: usize| scan.s.lower(at + k);
+    match (w(0), w(1), w(2)) {
+        ("is" | "was", "called" | "named", _) => 2,
+        ("called" | "named", _, _) => 1,
+        ("'s", "name", "is") => 3,
+        _ => 0,
     }
 }
 

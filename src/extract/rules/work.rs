@@ -319,7 +319,12 @@ fn roles(scan: &mut Scan) {
     for hit in scan.hits(&YEARS_AS) {
         let by_user = scan.ctx.trusted || scan.s.norm.split(' ').any(|w| matches!(w, "i" | "my"));
         if by_user && scan.about_user(hit.start) {
-            role_from(scan, hit.end, false);
+            let ended = match scan.polarity(hit.start) {
+                Polarity::Negated => continue,
+                Polarity::Ended => true,
+                Polarity::Affirmed => false,
+            };
+            role_from(scan, hit.end, ended);
         }
     }
     // "barista here", "data analyst here (…)".
