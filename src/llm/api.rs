@@ -7,6 +7,7 @@ use super::LlmError;
 use super::config::{ApiStyle, LlmConfig};
 use super::prompt::REDUCE_TOOL;
 use super::usage::{JobUsage, estimate_tokens};
+use crate::retry::Backoff;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
@@ -265,8 +266,11 @@ impl ApiClient {
                         });
                     }
                     let delay = match unreached {
-                        true => backoff(attempt, UNREACHED_RETRY_BASE, UNREACHED_RETRY_MAX),
-                        false => backoff(attempt, self.config.retry_base, self.config.retry_max),
+                        true => {
+                            Backoff::new(UNREACHED_RETRY_BASE, UNREACHED_RETRY_MAX).delay(attempt)
+                        }
+                        false => Backoff::new(self.config.retry_base, self.config.retry_max)
+                            .delay(attempt),
                     }
                     .max(retry_after.unwrap_or_default());
                     tracing::warn!(
@@ -538,18 +542,6 @@ fn parse_retry_after(value: &str) -> Option<Duration> {
     (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds.min(86_400.0)))
 }
 
-/// Exponential backoff with jitter: a random delay between half and all of
-/// `base · 2^attempt`, capped at `max`.
-fn backoff(attempt: u32, base: Duration, max: Duration) -> Duration {
-    let full = base
-        .checked_mul(2u32.saturating_pow(attempt.min(20)))
-        .unwrap_or(max)
-        .min(max);
-    let half = full / 2;
-    let jitter_ms = u64::try_from((full - half).as_millis()).unwrap_or(u64::MAX);
-    half + Duration::from_millis(rand::random_range(0..=jitter_ms))
-}
-
 fn excerpt(text: &str, max_chars: usize) -> String {
     let mut out: String = text.chars().take(max_chars).collect();
     if text.chars().nth(max_chars).is_some() {
@@ -561,18 +553,6 @@ fn excerpt(text: &str, max_chars: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn backoff_doubles_within_jitter_and_cap() {
-        let base = Duration::from_millis(100);
-        let max = Duration::from_secs(1);
-        for attempt in 0..10 {
-            let full = (base * 2u32.pow(attempt)).min(max);
-            let d = backoff(attempt, base, max);
-            assert!(d >= full / 2 && d <= full, "attempt {attempt}: {d:?}");
-        }
-        assert!(backoff(u32::MAX, base, max) <= max);
-    }
 
     #[test]
     fn retry_after_is_seconds() {
