@@ -16,7 +16,8 @@ const PATH: &str = "b/e.json";
 /// CPU seconds a process has used (user + system), from /proc.
 fn cpu_seconds(pid: i32) -> f64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the command name (which may hold spaces) start after ')'.
+    // utime and stime are fields 14 and 15 of the line; the command name (field
+    // 2) may hold spaces, so count from after its ')': field 3 is index 0 there.
     let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
     let fields: Vec<&str> = after.split_whitespace().collect();
     let ticks = |i: usize| {
@@ -25,7 +26,6 @@ fn cpu_seconds(pid: i32) -> f64 {
             .and_then(|f| f.parse::<f64>().ok())
             .unwrap_or(0.0)
     };
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after ')'.
     // SAFETY: sysconf with a valid name.
     let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
     (ticks(11) + ticks(12)) / hz

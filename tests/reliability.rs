@@ -451,27 +451,8 @@ async fn poll_mode_finds_work_without_notifications() {
 
 #[tokio::test]
 async fn a_job_that_fails_for_good_posts_an_alert() {
-    use axum::{Router, routing::post};
-    use std::sync::{Arc, Mutex};
-    let received: Arc<Mutex<Vec<serde_json::Value>>> = Arc::default();
-    let sink = received.clone();
-    let app = Router::new().route(
-        "/hook",
-        post(move |body: axum::body::Bytes| {
-            let sink = sink.clone();
-            async move {
-                sink.lock()
-                    .unwrap()
-                    .push(serde_json::from_slice(&body).unwrap());
-                "ok"
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let hook = format!("http://{}/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let webhook = common::webhook::Webhook::start().await;
+    let hook = webhook.url.clone();
 
     let db = migrated().await;
     let storage = tempfile::tempdir().unwrap();
@@ -483,15 +464,7 @@ async fn a_job_that_fails_for_good_posts_an_alert() {
     );
     let id = insert_profile(&c, Some("imports/gone.json.gz"), Some("pending")).await;
     wait_for_status(&c, id, &["failed"], WAIT).await;
-    let start = Instant::now();
-    while received.lock().unwrap().is_empty() {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "no alert arrived"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let alert = received.lock().unwrap()[0].clone();
+    let alert: serde_json::Value = serde_json::from_str(&webhook.first().await).unwrap();
     let text = alert["text"].as_str().unwrap();
     assert!(
         text.contains(&id.to_string()) && text.contains("not found"),

@@ -269,25 +269,8 @@ async fn by_default_a_row_reads_only_its_own_folder_of_an_allowed_bucket() {
 
 #[tokio::test]
 async fn a_key_echoed_by_storage_reaches_neither_the_row_the_log_nor_the_alert() {
-    use axum::{Router, routing::post};
-    use std::sync::{Arc, Mutex};
-    let received: Arc<Mutex<Vec<String>>> = Arc::default();
-    let sink = received.clone();
-    let app = Router::new().route(
-        "/hook",
-        post(move |body: String| {
-            let sink = sink.clone();
-            async move {
-                sink.lock().unwrap().push(body);
-                "ok"
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let hook = format!("http://{}/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let webhook = common::webhook::Webhook::start().await;
+    let hook = webhook.url.clone();
 
     let db = migrated().await;
     let c = db.client().await;
@@ -319,15 +302,7 @@ async fn a_key_echoed_by_storage_reaches_neither_the_row_the_log_nor_the_alert()
         !error.contains(&server.key),
         "the key is on the row: {error}"
     );
-    let start = Instant::now();
-    while received.lock().unwrap().is_empty() {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "no alert arrived"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let alert = received.lock().unwrap()[0].clone();
+    let alert = webhook.first().await;
     assert!(
         alert.contains(&user.to_string()) && alert.contains("HTTP 403"),
         "{alert}"

@@ -147,6 +147,7 @@ pub mod daemon;
 pub mod export;
 pub mod storage_server;
 pub mod tcp_proxy;
+pub mod webhook;
 
 use std::time::Instant;
 
